@@ -1,0 +1,163 @@
+"""BASIC, one function per equation of the paper (Psomas et al., NeurIPS 2025, Sec. 4).
+
+Pure functions on numpy arrays. Rows are feature vectors. Where the official code and the paper
+differ, the function follows the code and offers the paper's variant as an argument.
+Notation: v = query image feature, t = query text feature, x = database image feature,
+s_v = image-image similarity, s_t = text-image similarity.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class InputError(ValueError):
+    """Features that BASIC cannot use (NaN, zero length, wrong shape); the message says which."""
+
+
+# ----------------------------------------------------------------------------- preliminaries
+def l2_normalize(x: np.ndarray, name: str = "features") -> np.ndarray:
+    """Unit-length rows, x / ||x||: every input of BASIC is L2-normalised first.
+
+    Raises InputError for NaN/inf entries or zero-length rows, naming the first bad row.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    bad = ~np.isfinite(norms) | (norms <= 1e-12)
+    if bad.any():
+        row = int(np.flatnonzero(bad.reshape(-1))[0])
+        what = "NaN or infinite values" if not np.isfinite(norms.reshape(-1)[row]) else "zero length"
+        raise InputError(f"{name}: row {row} has {what}; every feature vector must be finite and non-zero "
+                         "(re-extract it, or drop that row and its label)")
+    return x / norms
+
+
+def cosine_similarities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """s = a bᵀ: dot products of (already normalised and/or centred) rows."""
+    return a @ b.T
+
+
+# ----------------------------------------------------------------------------- C: centering
+def center(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """C, centering (Sec. 4.1): x̄ = x − μ, with no renormalisation afterwards.
+
+    Image side (query image, database, synthetic images): μ_v is an image mean (LAION-1M in the paper,
+    or the instance's database mean). Text side (query text, both corpora, synthetic texts): μ_t is the
+    mean of the normalised positive (object) corpus.
+    """
+    return x - np.asarray(mean, dtype=x.dtype).reshape(1, -1)
+
+
+# ----------------------------------------------------------------------------- P: contrastive projection
+def scatter_matrix(a: np.ndarray) -> np.ndarray:
+    """S = AᵀA / (n − 1) of a centred corpus A (n × d): S⁺ for the object corpus, S⁻ for the style corpus."""
+    a = np.asarray(a, dtype=np.float64)
+    if len(a) < 2:
+        raise InputError(f"a corpus needs at least 2 rows for its scatter matrix, got {len(a)}")
+    return a.T @ a / (len(a) - 1)
+
+
+def contrastive_matrix(pos: np.ndarray, neg: np.ndarray, alpha: float, eps: float = 1e-5) -> np.ndarray:
+    """C = (1 − α) S⁺ − α S⁻ + ε, the contrastive covariance (Sec. 4.2).
+
+    As in the reference, ε = 1e-5 is added to every entry, not only to the diagonal.
+    """
+    return (1.0 - alpha) * scatter_matrix(pos) - alpha * scatter_matrix(neg) + eps
+
+
+def contrastive_spectrum(pos: np.ndarray, neg: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (descending) and eigenvectors (columns, same order) of C = (1−α)S⁺ − αS⁻ + ε."""
+    values, vectors = np.linalg.eigh(contrastive_matrix(pos, neg, alpha))
+    return values[::-1], vectors[:, ::-1]
+
+
+def contrastive_projection(pos: np.ndarray, neg: np.ndarray, alpha: float, components: int) -> np.ndarray:
+    """P = V_k V_kᵀ, the projector onto the top-k eigenvectors of C (Sec. 4.2).
+
+    k = min(components, number of positive eigenvalues). P is symmetric and idempotent, so projecting the
+    query image alone changes s_v = (P v̄)·x̄ exactly as projecting both sides would.
+    Documented behaviour: ``components`` larger than the dimension d is not an error; like the reference,
+    k is capped at the number of positive eigenvalues (at most d). ``projection_rank`` tells the k used.
+    """
+    if components < 1:
+        raise InputError(f"components must be >= 1, got {components}")
+    values, vectors = contrastive_spectrum(pos, neg, alpha)
+    k = min(int(components), int((values > 0).sum()))
+    v_k = vectors[:, :k]
+    return (v_k @ v_k.T).astype(np.float32)
+
+
+def projection_rank(pos: np.ndarray, neg: np.ndarray, alpha: float, components: int) -> int:
+    """k = min(components, number of positive eigenvalues of C): the rank of P actually used."""
+    values, _ = contrastive_spectrum(pos, neg, alpha)
+    return min(int(components), int((values > 0).sum()))
+
+
+def project(x: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """v̂ = v̄ P (rows): apply the contrastive projection to centred query-image features."""
+    return x @ projection
+
+
+# ----------------------------------------------------------------------------- Q: query expansion
+def expansion_weights(similarities: np.ndarray, beta: float) -> np.ndarray:
+    """w = softmax(β s) along the last axis (the reference uses β = 0.1)."""
+    z = beta * similarities
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def expand_query(query_projected: np.ndarray, query_centered: np.ndarray, db_centered: np.ndarray,
+                 projection: np.ndarray | None, k: int = 25, beta: float = 0.1) -> np.ndarray:
+    """Q, query expansion (Sec. 4.2): v̂' = P Σ_i w_i x̄_i over the query and its top-k neighbours.
+
+    Neighbours are the k database items most similar to the projected query; the centred, unprojected
+    query joins them with similarity 1; weights are softmax(β s); the weighted mean is projected again.
+    Returns the expanded, projected query features (Q × d).
+    """
+    n = len(db_centered)
+    if n < k:
+        raise InputError(f"query expansion needs {k} database items but this database has {n}; "
+                         f"lower expansion_k to at most {n} or switch query_expansion off")
+    sims = query_projected @ db_centered.T                       # (Q, N)
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]           # order inside the top-k is irrelevant
+    top_sims = np.take_along_axis(sims, top, axis=1)
+    weights = expansion_weights(np.concatenate([top_sims, np.ones((len(sims), 1), sims.dtype)], axis=1), beta)
+    expanded = np.einsum("qk,qkd->qd", weights[:, :k], db_centered[top]) + weights[:, k:] * query_centered
+    return expanded if projection is None else expanded @ projection
+
+
+# ----------------------------------------------------------------------------- M: min-normalisation
+def min_similarities(synthetic_image: np.ndarray, synthetic_text: np.ndarray) -> tuple[float, float]:
+    """s_v,min and s_t,min: the smallest image-image and text-image similarities on the synthetic set.
+
+    Inputs are the normalised (and, when C is on, centred) synthetic image and text features.
+    """
+    s_v_min = float((synthetic_image @ synthetic_image.T).min())
+    s_t_min = float((synthetic_text @ synthetic_image.T).min())
+    return s_v_min, s_t_min
+
+
+def min_normalize(s: np.ndarray, s_min: float, scale: float) -> np.ndarray:
+    """M, min-normalisation (Sec. 4.3): ŝ = (s − s_min) / |scale|.
+
+    The image score uses scale = s_v,min. For the text score the reference divides by |s_v,min| (the
+    IMAGE minimum); the paper writes |s_t,min|. ``basic.retrieval`` picks via Config.text_scale.
+    """
+    return (s - s_min) / abs(scale)
+
+
+def rectify(s: np.ndarray) -> np.ndarray:
+    """max(s, 0): negative similarities carry no evidence and are clamped before fusion."""
+    return np.maximum(s, 0)
+
+
+# ----------------------------------------------------------------------------- H: Harris fusion
+def harris_fusion(s_t: np.ndarray, s_v: np.ndarray, lam: float) -> np.ndarray:
+    """H, Harris fusion (Sec. 4.3): s = ŝ_t ŝ_v − λ (ŝ_t + ŝ_v)².
+
+    Like the Harris corner response (det − λ trace²), it rewards items that score high on both
+    modalities and penalises those that score high on one only. λ = 0 is the plain product.
+    """
+    if lam < 0:
+        raise InputError(f"harris lambda must be >= 0, got {lam}")
+    return s_t * s_v - lam * (s_t + s_v) ** 2

@@ -1,0 +1,325 @@
+"""Run a configuration over a benchmark: similarities per instance, fusion, ranks, AP.
+
+The work is split in two stages so that sweeps reuse what they can:
+
+1. ``similarity_blocks``: for each instance, the image score s_v and text score s_t of its queries against
+   its own database (after C, X, P, Q and M and the clamp at 0 for BASIC; raw cosines for baselines).
+   What every instance shares (normalised corpora, the projection P, the min-normalisation statistics) is
+   computed once.
+2. ``fuse``: s_v and s_t become one score (image, text, sum, product, WeiCom, Harris), then the ranks of
+   the positives and AP.
+
+A sweep over λ (or WeiCom's weight) runs stage 1 once; see ``sweep``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import equations as eq
+from .config import Config
+from .features import Features, FeaturesError
+from .metrics import AP_FUNCTIONS, positive_ranks, precision_at_k, recall_at_k, summarize
+
+
+@dataclass
+class Block:
+    """One instance: its query rows, database rows, positives and the two similarity matrices."""
+    instance: str
+    query_rows: np.ndarray
+    db_rows: np.ndarray
+    positives: np.ndarray          # (Q_i, N_i) bool
+    s_v: np.ndarray | None         # (Q_i, N_i) image-side score
+    s_t: np.ndarray | None         # (Q_i, N_i) text-side score
+
+
+# ----------------------------------------------------------------------------- grouping
+def group_by_instance(features: Features):
+    """Yield (instance, query_rows, db_rows) in sorted instance order; db_rows is a slice when contiguous."""
+    q_inst = features.queries["instance"].to_numpy()
+    d_inst = features.database["instance"].to_numpy()
+    names, q_codes = np.unique(q_inst, return_inverse=True)
+    d_codes = np.searchsorted(names, d_inst)
+    d_codes = np.where((d_codes < len(names)) & (names[np.minimum(d_codes, len(names) - 1)] == d_inst), d_codes, -1)
+    q_order = np.argsort(q_codes, kind="stable")
+    q_bounds = np.searchsorted(q_codes[q_order], np.arange(len(names) + 1))
+    d_order = np.argsort(d_codes, kind="stable")
+    d_sorted = d_codes[d_order]
+    d_bounds = np.searchsorted(d_sorted, np.arange(len(names) + 1))
+    for i, name in enumerate(names):
+        rows = d_order[d_bounds[i]:d_bounds[i + 1]]
+        if len(rows) == 0:
+            raise FeaturesError(f"instance {name!r} has queries but no database items")
+        if rows[-1] - rows[0] + 1 == len(rows):
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
+        yield str(name), q_order[q_bounds[i]:q_bounds[i + 1]], rows
+
+
+def _as_index(rows, n: int) -> np.ndarray:
+    return np.arange(n)[rows] if isinstance(rows, slice) else rows
+
+
+# ----------------------------------------------------------------------------- shared state
+@dataclass
+class Shared:
+    """What every instance shares for one configuration: computed once, never per instance."""
+    db_norms: np.ndarray
+    mean_text: np.ndarray | None = None
+    mean_image: np.ndarray | None = None
+    projection: np.ndarray | None = None
+    min_stats: tuple[float, float] | None = None
+    synthetic_image: np.ndarray | None = None   # normalised, uncentred (for per-instance means)
+    synthetic_text: np.ndarray | None = None
+
+
+def _require(features: Features, name: str, why: str):
+    value = getattr(features, name)
+    if value is None:
+        raise FeaturesError(f"{why} needs features.{name}, which is missing; add it to the features folder "
+                            "or switch that component off")
+    return value
+
+
+def prepare(features: Features, config: Config) -> Shared:
+    """Compute the instance-independent parts of ``config`` on ``features`` (checks inputs too)."""
+    db = features.db_image
+    db_norms = np.sqrt(np.einsum("ij,ij->i", db, db, dtype=np.float64)).astype(np.float32)
+    bad = ~np.isfinite(db_norms) | (db_norms <= 1e-12)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise eq.InputError(f"db_image: row {row} ({features.database.path.iloc[row]}) is NaN, infinite or zero; "
+                            "every feature vector must be finite and non-zero (re-extract it or drop the row)")
+    shared = Shared(db_norms=db_norms)
+    if not config.is_basic:
+        return shared
+    needs_text_mean = config.center or config.project
+    if needs_text_mean:
+        pos = eq.l2_normalize(_require(features, "corpus_pos", "centering/projection"), "corpus_pos")
+        shared.mean_text = pos.mean(axis=0) if config.center else None
+    if config.center and config.center_images_with == "image_mean":
+        shared.mean_image = np.asarray(_require(features, "image_mean", "centering with the image mean"),
+                                       np.float32).reshape(-1)
+    if config.project:
+        neg = eq.l2_normalize(_require(features, "corpus_neg", "the contrastive projection"), "corpus_neg")
+        if config.center:
+            pos_c, neg_c = eq.center(pos, shared.mean_text), eq.center(neg, shared.mean_text)
+        else:
+            pos_c, neg_c = pos, neg
+        shared.projection = eq.contrastive_projection(pos_c, neg_c, config.alpha, config.components)
+    if config.min_normalize:
+        shared.synthetic_image = eq.l2_normalize(_require(features, "synthetic_image", "min-normalisation"),
+                                                 "synthetic_image")
+        shared.synthetic_text = eq.l2_normalize(_require(features, "synthetic_text", "min-normalisation"),
+                                                "synthetic_text")
+        if not (config.center and config.center_images_with == "database"):
+            shared.min_stats = _min_stats(shared, config, shared.mean_image)
+    return shared
+
+
+def _min_stats(shared: Shared, config: Config, mean_image) -> tuple[float, float]:
+    si, st = shared.synthetic_image, shared.synthetic_text
+    if config.center:
+        si, st = eq.center(si, mean_image), eq.center(st, shared.mean_text)
+    return eq.min_similarities(si, st)
+
+
+# ----------------------------------------------------------------------------- stage 1
+def _db_dot(a: np.ndarray, db_raw: np.ndarray, norms: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
+    """a · (x/|x| − μ) for every database row x, without materialising the normalised/centred database."""
+    s = (a @ db_raw.T) / norms[None, :]
+    if mean is not None:
+        s -= (a @ mean)[:, None]
+    return s
+
+
+def similarity_blocks(features: Features, config: Config, shared: Shared | None = None) -> list[Block]:
+    """Stage 1: per-instance s_v and s_t for ``config`` (BASIC: after C, X, P, Q, M and the clamp)."""
+    shared = shared or prepare(features, config)
+    use_context = config.is_basic and config.contextualize
+    text_all = _require(features, "query_text_context", "contextualisation (X)") if use_context else features.query_text
+    q_text_labels = features.queries["text"].to_numpy()
+    d_text_labels = features.database["text"].to_numpy()
+    blocks = []
+    for name, q_rows, d_rows in group_by_instance(features):
+        v = eq.l2_normalize(features.query_image[q_rows], "query_image")
+        t = eq.l2_normalize(text_all[q_rows], "query_text_context" if use_context else "query_text")
+        x_raw, norms = features.db_image[d_rows], shared.db_norms[d_rows]
+        positives = q_text_labels[q_rows][:, None] == d_text_labels[d_rows][None, :]
+        s_v, s_t = _instance_scores(v, t, x_raw, norms, config, shared)
+        blocks.append(Block(name, q_rows, _as_index(d_rows, len(features.db_image)), positives, s_v, s_t))
+    return blocks
+
+
+def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):
+    method = config.method
+    if method == "image":
+        return _db_dot(v, x_raw, norms, None), None
+    if method == "text":
+        return None, _db_dot(t, x_raw, norms, None)
+    if method in ("sum", "product", "weicom"):
+        s = _db_dot(np.concatenate([v, t]), x_raw, norms, None)
+        return s[:len(v)], s[len(v):]
+    # ---- BASIC
+    mean_image = mean_text = None
+    if config.center:
+        mean_text = shared.mean_text
+        if config.center_images_with == "database":
+            mean_image = (x_raw / norms[:, None]).mean(axis=0)
+        else:
+            mean_image = shared.mean_image
+        v, t = eq.center(v, mean_image), eq.center(t, mean_text)
+    v_hat = v if shared.projection is None else eq.project(v, shared.projection)
+    if config.query_expansion:
+        n = len(x_raw)
+        if n < config.expansion_k:
+            raise eq.InputError(f"query expansion needs {config.expansion_k} database items but this instance has "
+                                f"{n}; lower expansion_k to at most {n} or switch query_expansion off")
+        x_c = x_raw / norms[:, None]
+        if mean_image is not None:
+            x_c = x_c - mean_image
+        v_hat = eq.expand_query(v_hat, v, x_c, shared.projection, config.expansion_k, config.expansion_beta)
+    s = _db_dot(np.concatenate([v_hat, t]), x_raw, norms, mean_image)
+    s_v, s_t = s[:len(v)], s[len(v):]
+    if config.min_normalize:
+        stats = shared.min_stats or _min_stats(shared, config, mean_image)
+        s_v_min, s_t_min = stats
+        s_v = eq.min_normalize(s_v, s_v_min, s_v_min)
+        s_t = eq.min_normalize(s_t, s_t_min, s_v_min if config.text_scale == "image_min" else s_t_min)
+    return eq.rectify(s_v), eq.rectify(s_t)
+
+
+# ----------------------------------------------------------------------------- stage 2
+def weicom(s_t: np.ndarray, s_v: np.ndarray, weight: float) -> np.ndarray:
+    """WeiCom-style weighted late fusion of the two similarities (see docs/paper.md); defined in fusion."""
+    from .fusion import weicom as _weicom
+    return _weicom(s_t, s_v, weight)
+
+
+def fuse(block: Block, config: Config) -> np.ndarray:
+    """Stage 2: one score per (query, database item) of the block."""
+    m = config.method
+    if m == "image":
+        return block.s_v
+    if m == "text":
+        return block.s_t
+    if m == "sum":
+        return block.s_v + block.s_t
+    if m == "product":
+        return eq.rectify(block.s_v) * eq.rectify(block.s_t)
+    if m == "weicom":
+        return weicom(block.s_t, block.s_v, config.weicom_weight)
+    return eq.harris_fusion(block.s_t, block.s_v, config.harris_lambda)
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class Result:
+    """Per-query AP (in the features' query order) and the ranks of each query's positives."""
+    config: Config
+    queries: pd.DataFrame
+    ap: np.ndarray
+    ranks: np.ndarray                 # (Q, P) sorted positive ranks, padded
+    scores: dict | None = None        # instance -> (query_rows, db_rows, fused scores) when kept
+
+    @property
+    def mAP(self) -> float:
+        return self.summary()["mAP"]
+
+    @property
+    def mmAP(self) -> float:
+        return self.summary()["mmAP"]
+
+    @property
+    def minmAP(self) -> float:
+        return self.summary()["minmAP"]
+
+    def summary(self) -> dict:
+        return summarize(self.ap, self.queries["instance"].to_numpy())
+
+    def recall_at(self, k: int) -> float:
+        return float(recall_at_k(self.ranks, k).mean())
+
+    def precision_at(self, k: int) -> float:
+        return float(precision_at_k(self.ranks, k).mean())
+
+    def per_instance(self) -> pd.DataFrame:
+        """Mean and minimum AP of each instance (the terms of mmAP and minmAP)."""
+        frame = self.queries.assign(ap=self.ap)
+        return frame.groupby("instance")["ap"].agg(["mean", "min", "count"]).rename(
+            columns={"mean": "mean_ap", "min": "min_ap", "count": "queries"})
+
+    def top(self, query_row: int, k: int = 10) -> np.ndarray:
+        """Global database rows of the top-k items for one query (needs keep_scores=True)."""
+        if self.scores is None:
+            raise ValueError("scores were not kept: call evaluate(..., keep_scores=True)")
+        instance = self.queries["instance"].iloc[query_row]
+        q_rows, d_rows, s = self.scores[instance]
+        row = s[int(np.flatnonzero(q_rows == query_row)[0])]
+        order = np.argsort(-row, kind="stable")[:k]
+        return d_rows[order]
+
+    def to_dict(self) -> dict:
+        out = {k: v for k, v in self.summary().items()}
+        out["ap"] = [float(a) for a in self.ap]
+        out["config"] = self.config.to_dict()
+        return out
+
+
+def score_blocks(blocks: list[Block], config: Config, n_queries: int, queries: pd.DataFrame,
+                 ap: str = "trapezoid", keep_scores: bool = False) -> Result:
+    """Fuse, rank and score precomputed blocks (stage 2 only)."""
+    if ap not in AP_FUNCTIONS:
+        raise ValueError(f"unknown AP {ap!r}; choose one of {sorted(AP_FUNCTIONS)}")
+    ap_all = np.zeros(n_queries)
+    rank_parts, kept = [], {} if keep_scores else None
+    for b in blocks:
+        scores = fuse(b, config)
+        ranks = positive_ranks(scores, b.positives)
+        ap_all[b.query_rows] = AP_FUNCTIONS[ap](ranks) if ranks.shape[1] else 0.0
+        rank_parts.append((b.query_rows, ranks))
+        if keep_scores:
+            kept[b.instance] = (b.query_rows, b.db_rows, scores)
+    width = max((r.shape[1] for _, r in rank_parts), default=0)
+    ranks_all = np.full((n_queries, width), np.iinfo(np.int64).max, dtype=np.int64)
+    for rows, r in rank_parts:
+        ranks_all[rows, :r.shape[1]] = r
+    return Result(config, queries, ap_all, ranks_all, kept)
+
+
+def evaluate(features: Features, config: Config | str = "basic", ap: str = "trapezoid",
+             keep_scores: bool = False) -> Result:
+    """Evaluate one configuration (a Config or a preset name) with i-CIR's protocol."""
+    if isinstance(config, str):
+        from .config import preset
+        config = preset(config)
+    blocks = similarity_blocks(features, config)
+    return score_blocks(blocks, config, len(features.query_image), features.queries, ap, keep_scores)
+
+
+FUSION_PARAMETERS = ("harris_lambda", "weicom_weight")
+
+
+def sweep(features: Features, config: Config, parameter: str, values, ap: str = "trapezoid") -> pd.DataFrame:
+    """mAP / mmAP / minmAP for each value of one parameter.
+
+    Fusion parameters (λ, WeiCom's weight) reuse the similarities; any other parameter (alpha, components,
+    expansion_k...) recomputes stage 1 per value. Returns one row per value.
+    """
+    values = list(values)
+    rows = []
+    if parameter in FUSION_PARAMETERS:
+        blocks = similarity_blocks(features, config)
+        for value in values:
+            cfg = config.replace(**{parameter: value})
+            rows.append({parameter: value, **score_blocks(blocks, cfg, len(features.query_image),
+                                                         features.queries, ap).summary()})
+    else:
+        if parameter not in {f.name for f in dataclasses.fields(Config)}:
+            raise ValueError(f"unknown parameter {parameter!r}")
+        for value in values:
+            cfg = config.replace(**{parameter: value})
+            rows.append({parameter: value, **evaluate(features, cfg, ap).summary()})
+    return pd.DataFrame(rows)
