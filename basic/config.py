@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-METHODS = ("image", "text", "sum", "product", "basic", "weicom")
+METHODS = ("image", "text", "sum", "product", "basic", "weicom", "weighted-sum", "weighted-product")
 
 
 class ConfigError(ValueError):
@@ -40,7 +40,8 @@ class Config:
     expansion_beta: float = 0.1
     # The reference divides the text score by |s_v,min| (the IMAGE minimum); the paper writes |s_t,min|.
     text_scale: str = "image_min"             # or "text_min" (the paper's variant)
-    weicom_weight: float = 0.5                # WeiCom's text weight, used by method="weicom" only
+    # Text weight w of the weighted fusions (weicom, weighted-sum, weighted-product); 0 = image only, 1 = text only
+    text_weight: float = 0.5
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -53,6 +54,8 @@ class Config:
             raise ConfigError(f"harris_lambda must be >= 0 (the Harris penalty subtracts lambda*(s_t+s_v)^2), got {self.harris_lambda}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"alpha weighs the negative corpus and must lie in [0, 1], got {self.alpha}")
+        if not 0.0 <= self.text_weight <= 1.0:
+            raise ConfigError(f"text_weight must lie in [0, 1], got {self.text_weight}")
         if int(self.components) != self.components or self.components < 1:
             raise ConfigError(f"components must be a positive integer, got {self.components}")
         object.__setattr__(self, "components", int(self.components))
@@ -94,7 +97,7 @@ class Config:
             raise ConfigError(f"unknown config key(s) {unknown}; known keys: {sorted(known)}")
         if data.get("method", "basic") != "basic" and data.get("method") in METHODS:
             # baselines ignore the BASIC switches; keep only what they use
-            return cls(**{k: v for k, v in data.items() if k in ("method", "weicom_weight")})
+            return cls(**{k: v for k, v in data.items() if k in ("method", "text_weight")})
         return cls(**data)
 
     @classmethod
@@ -130,6 +133,8 @@ PRESETS: dict[str, Config] = {
     "sum": Config(method="sum"),
     "product": Config(method="product"),
     "weicom": Config(method="weicom"),
+    "weighted-sum": Config(method="weighted-sum"),
+    "weighted-product": Config(method="weighted-product"),
     "basic": Config(),
     "basic-paper": Config(text_scale="text_min"),
     "basic-dbmean": Config(center_images_with="database"),

@@ -22,7 +22,11 @@ import pandas as pd
 from . import equations as eq
 from .config import Config
 from .features import Features, FeaturesError
+from .fusion import weicom, weighted_product, weighted_sum
 from .metrics import AP_FUNCTIONS, positive_ranks, precision_at_k, recall_at_k, summarize
+
+
+WEIGHTED = {"weicom": weicom, "weighted-sum": weighted_sum, "weighted-product": weighted_product}
 
 
 @dataclass
@@ -159,7 +163,7 @@ def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):
         return _db_dot(v, x_raw, norms, None), None
     if method == "text":
         return None, _db_dot(t, x_raw, norms, None)
-    if method in ("sum", "product", "weicom"):
+    if method in ("sum", "product") or method in WEIGHTED:
         s = _db_dot(np.concatenate([v, t]), x_raw, norms, None)
         return s[:len(v)], s[len(v):]
     # ---- BASIC
@@ -192,12 +196,6 @@ def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):
 
 
 # ----------------------------------------------------------------------------- stage 2
-def weicom(s_t: np.ndarray, s_v: np.ndarray, weight: float) -> np.ndarray:
-    """WeiCom-style weighted late fusion of the two similarities (see docs/paper.md); defined in fusion."""
-    from .fusion import weicom as _weicom
-    return _weicom(s_t, s_v, weight)
-
-
 def fuse(block: Block, config: Config) -> np.ndarray:
     """Stage 2: one score per (query, database item) of the block."""
     m = config.method
@@ -209,8 +207,8 @@ def fuse(block: Block, config: Config) -> np.ndarray:
         return block.s_v + block.s_t
     if m == "product":
         return eq.rectify(block.s_v) * eq.rectify(block.s_t)
-    if m == "weicom":
-        return weicom(block.s_t, block.s_v, config.weicom_weight)
+    if m in WEIGHTED:
+        return WEIGHTED[m](block.s_t, block.s_v, config.text_weight)
     return eq.harris_fusion(block.s_t, block.s_v, config.harris_lambda)
 
 
@@ -299,13 +297,13 @@ def evaluate(features: Features, config: Config | str = "basic", ap: str = "trap
     return score_blocks(blocks, config, len(features.query_image), features.queries, ap, keep_scores)
 
 
-FUSION_PARAMETERS = ("harris_lambda", "weicom_weight")
+FUSION_PARAMETERS = ("harris_lambda", "text_weight")
 
 
 def sweep(features: Features, config: Config, parameter: str, values, ap: str = "trapezoid") -> pd.DataFrame:
     """mAP / mmAP / minmAP for each value of one parameter.
 
-    Fusion parameters (λ, WeiCom's weight) reuse the similarities; any other parameter (alpha, components,
+    Fusion parameters (λ, the text weight of the weighted fusions) reuse the similarities; any other parameter (alpha, components,
     expansion_k...) recomputes stage 1 per value. Returns one row per value.
     """
     values = list(values)
