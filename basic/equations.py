@@ -106,24 +106,40 @@ def expansion_weights(similarities: np.ndarray, beta: float) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def expand_query(query_projected: np.ndarray, query_centered: np.ndarray, db_centered: np.ndarray,
-                 projection: np.ndarray | None, k: int = 25, beta: float = 0.1) -> np.ndarray:
-    """Q, query expansion (Sec. 4.2): v̂' = P Σ_i w_i x̄_i over the query and its top-k neighbours.
-
-    Neighbours are the k database items most similar to the projected query; the centred, unprojected
-    query joins them with similarity 1; weights are softmax(β s); the weighted mean is projected again.
-    Returns the expanded, projected query features (Q × d).
-    """
-    n = len(db_centered)
+def top_neighbours(similarities: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and similarities of each row's k largest entries (their order inside the top k is irrelevant)."""
+    n = similarities.shape[1]
     if n < k:
         raise InputError(f"query expansion needs {k} database items but this database has {n}; "
                          f"lower expansion_k to at most {n} or switch query_expansion off")
-    sims = query_projected @ db_centered.T                       # (Q, N)
-    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]           # order inside the top-k is irrelevant
-    top_sims = np.take_along_axis(sims, top, axis=1)
-    weights = expansion_weights(np.concatenate([top_sims, np.ones((len(sims), 1), sims.dtype)], axis=1), beta)
-    expanded = np.einsum("qk,qkd->qd", weights[:, :k], db_centered[top]) + weights[:, k:] * query_centered
+    top = np.argpartition(-similarities, k - 1, axis=1)[:, :k]
+    return top, np.take_along_axis(similarities, top, axis=1)
+
+
+def expanded_query(query_centered: np.ndarray, neighbours: np.ndarray, neighbour_sims: np.ndarray,
+                   projection: np.ndarray | None, beta: float = 0.1) -> np.ndarray:
+    """v̂' = P (Σ_i w_i x̄_i + w_0 v̄), w = softmax(β [s_1..s_k, 1]) (Sec. 4.2, query expansion).
+
+    neighbours: (Q, k, d) centred database features of each query's top-k; neighbour_sims: (Q, k).
+    The centred, unprojected query joins its neighbours with similarity 1.
+    """
+    ones = np.ones((len(neighbour_sims), 1), neighbour_sims.dtype)
+    w = expansion_weights(np.concatenate([neighbour_sims, ones], axis=1), beta)
+    k = neighbours.shape[1]
+    expanded = np.einsum("qk,qkd->qd", w[:, :k], neighbours) + w[:, k:] * query_centered
     return expanded if projection is None else expanded @ projection
+
+
+def expand_query(query_projected: np.ndarray, query_centered: np.ndarray, db_centered: np.ndarray,
+                 projection: np.ndarray | None, k: int = 25, beta: float = 0.1) -> np.ndarray:
+    """Q, query expansion (Sec. 4.2): the projected query's k nearest centred database items and the
+    query itself, averaged with weights softmax(β s), then projected again. Returns (Q, d).
+
+    Neighbours are found with the projected query; the centred, unprojected query joins them with
+    similarity 1 (the reference's rule).
+    """
+    top, sims = top_neighbours(query_projected @ db_centered.T, k)
+    return expanded_query(query_centered, db_centered[top], sims, projection, beta)
 
 
 # ----------------------------------------------------------------------------- M: min-normalisation

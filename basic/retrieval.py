@@ -87,16 +87,25 @@ def _require(features: Features, name: str, why: str):
     return value
 
 
-def prepare(features: Features, config: Config) -> Shared:
-    """Compute the instance-independent parts of ``config`` on ``features`` (checks inputs too)."""
+def database_norms(features: Features) -> np.ndarray:
+    """‖x‖ of every database row, computed once per Features object (arrays are treated as read-only)."""
+    cached = features.__dict__.get("_db_norms")
+    if cached is not None and cached[0] is features.db_image:
+        return cached[1]
     db = features.db_image
-    db_norms = np.sqrt(np.einsum("ij,ij->i", db, db, dtype=np.float64)).astype(np.float32)
-    bad = ~np.isfinite(db_norms) | (db_norms <= 1e-12)
+    norms = np.sqrt(np.einsum("ij,ij->i", db, db, dtype=np.float64)).astype(np.float32)
+    bad = ~np.isfinite(norms) | (norms <= 1e-12)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise eq.InputError(f"db_image: row {row} ({features.database.path.iloc[row]}) is NaN, infinite or zero; "
                             "every feature vector must be finite and non-zero (re-extract it or drop the row)")
-    shared = Shared(db_norms=db_norms)
+    features.__dict__["_db_norms"] = (db, norms)
+    return norms
+
+
+def prepare(features: Features, config: Config) -> Shared:
+    """Compute the instance-independent parts of ``config`` on ``features`` (checks inputs too)."""
+    shared = Shared(db_norms=database_norms(features))
     if not config.is_basic:
         return shared
     needs_text_mean = config.center or config.project
@@ -177,14 +186,12 @@ def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):
         v, t = eq.center(v, mean_image), eq.center(t, mean_text)
     v_hat = v if shared.projection is None else eq.project(v, shared.projection)
     if config.query_expansion:
-        n = len(x_raw)
-        if n < config.expansion_k:
-            raise eq.InputError(f"query expansion needs {config.expansion_k} database items but this instance has "
-                                f"{n}; lower expansion_k to at most {n} or switch query_expansion off")
-        x_c = x_raw / norms[:, None]
+        # neighbours of the projected query among the centred database, without centring a copy of it
+        top, top_sims = eq.top_neighbours(_db_dot(v_hat, x_raw, norms, mean_image), config.expansion_k)
+        neighbours = x_raw[top] / norms[top][..., None]
         if mean_image is not None:
-            x_c = x_c - mean_image
-        v_hat = eq.expand_query(v_hat, v, x_c, shared.projection, config.expansion_k, config.expansion_beta)
+            neighbours -= mean_image
+        v_hat = eq.expanded_query(v, neighbours, top_sims, shared.projection, config.expansion_beta)
     s = _db_dot(np.concatenate([v_hat, t]), x_raw, norms, mean_image)
     s_v, s_t = s[:len(v)], s[len(v):]
     if config.min_normalize:
