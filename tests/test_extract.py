@@ -271,3 +271,42 @@ def test_vit_l_14_architecture_end_to_end_random_weights(assets):
     assert feats.dtype == texts.dtype == np.float32 and np.isfinite(feats).all()
     assert b.model.visual.image_size == (224, 224)
     del b
+
+
+# ---------------------------------------------------------------------------- the one command, offline
+def test_realpath_command_end_to_end_on_loopback(assets, tmp_path, monkeypatch):
+    """python -m basic.realpath with every URL on a loopback server and the small model."""
+    import hashlib
+    import io
+    import tarfile
+
+    from basic import fetch, realpath
+    from loopback import Loopback
+
+    root = assets["root"]
+    (root / "LICENSE").write_text("CC BY-NC-SA 4.0\n")
+    (root / "checksums.sha256").write_text("")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(root, arcname="icir")
+    tarball = buf.getvalue()
+    sha = lambda b: hashlib.sha256(b).hexdigest()
+    pos, neg = assets["corpus"].read_bytes(), assets["styles"].read_bytes()
+    monkeypatch.setitem(fetch.ASSETS, "generic_subjects.csv", fetch.Asset("corpora/generic_subjects.csv", sha(pos)))
+    monkeypatch.setitem(fetch.ASSETS, "generic_styles.csv", fetch.Asset("corpora/generic_styles.csv", sha(neg)))
+    files = {"/icir/icir_v1.0.0.tar.gz": tarball,
+             "/icir/icir_v1.0.0.sha256": f"{sha(tarball)}  icir_v1.0.0.tar.gz\n".encode(),
+             "/ref/corpora/generic_subjects.csv": pos, "/ref/corpora/generic_styles.csv": neg}
+    with Loopback(files) as server:
+        monkeypatch.setenv("BASIC_ICIR_URL", server.url + "icir/")
+        monkeypatch.setenv("BASIC_REFERENCE_URL", server.url + "ref/")
+        monkeypatch.setenv("BASIC_CACHE_DIR", str(tmp_path / "cache"))
+        argv = ["--backbone", TINY_NAME, "--pretrained", str(assets["ckpt"]), "--device", "cpu",
+                "--out", str(tmp_path / "out"), "--workers", "0", "--batch-size", "4", "--context-number", "2"]
+        assert realpath.main(argv) == 0
+        assert realpath.main(argv) == 2  # the features folder exists: not overwritten
+        assert realpath.main(argv + ["--overwrite"]) == 0  # everything served from the caches
+    from basic.features import Features
+    f = Features.load(tmp_path / "out")
+    assert len(f.queries) == 6 and f.corpus_neg.shape == (3, 16)
+    assert (tmp_path / "cache" / "icir_v1.0.0" / "icir" / "query_files.csv").is_file()
