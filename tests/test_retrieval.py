@@ -135,3 +135,33 @@ def test_cli_evaluate_json(small, tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "f"), "--config", str(tmp_path / "c.json")]) == 0
     assert main(["evaluate", str(tmp_path / "f"), "--preset", "nope"]) == 2
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
+
+
+def textbook_basic(f: Features, cfg: Config, instance: str) -> np.ndarray:
+    """BASIC for one instance, written straight from the equations (slow, copies everything)."""
+    qm = (f.queries.instance == instance).to_numpy()
+    dm = (f.database.instance == instance).to_numpy()
+    v = eq.l2_normalize(f.query_image[qm])
+    t = eq.l2_normalize((f.query_text_context if cfg.contextualize else f.query_text)[qm])
+    x = eq.l2_normalize(f.db_image[dm])
+    pos, neg = eq.l2_normalize(f.corpus_pos), eq.l2_normalize(f.corpus_neg)
+    si, st_ = eq.l2_normalize(f.synthetic_image), eq.l2_normalize(f.synthetic_text)
+    mu_t = pos.mean(0)
+    mu_v = f.image_mean if cfg.center_images_with == "image_mean" else x.mean(0)
+    v, t, x = eq.center(v, mu_v), eq.center(t, mu_t), eq.center(x, mu_v)
+    pos, neg, si, st_ = eq.center(pos, mu_t), eq.center(neg, mu_t), eq.center(si, mu_v), eq.center(st_, mu_t)
+    p = eq.contrastive_projection(pos, neg, cfg.alpha, cfg.components)
+    v_hat = eq.expand_query(eq.project(v, p), v, x, p, cfg.expansion_k, cfg.expansion_beta)
+    s_v, s_t = v_hat @ x.T, t @ x.T
+    sv_min, st_min = eq.min_similarities(si, st_)
+    s_v = eq.rectify(eq.min_normalize(s_v, sv_min, sv_min))
+    s_t = eq.rectify(eq.min_normalize(s_t, st_min, sv_min))
+    return eq.harris_fusion(s_t, s_v, cfg.harris_lambda)
+
+
+@pytest.mark.parametrize("images_with", ["image_mean", "database"])
+def test_fast_path_equals_textbook_equations(small, images_with):
+    cfg = preset("basic").replace(center_images_with=images_with, expansion_k=5)
+    res = evaluate(small, cfg, keep_scores=True)
+    for inst in small.queries.instance.unique():
+        np.testing.assert_allclose(res.scores[inst][2], textbook_basic(small, cfg, inst), rtol=2e-4, atol=2e-5)
