@@ -310,3 +310,15 @@ def test_realpath_command_end_to_end_on_loopback(assets, tmp_path, monkeypatch):
     f = Features.load(tmp_path / "out")
     assert len(f.queries) == 6 and f.corpus_neg.shape == (3, 16)
     assert (tmp_path / "cache" / "icir_v1.0.0" / "icir" / "query_files.csv").is_file()
+
+
+def test_throughput_benchmark_runs(assets, tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import extract_throughput
+
+    out = tmp_path / "bench.json"
+    assert extract_throughput.main(["--model", TINY_NAME, "--device", "cpu", "--batch-size", "4", "--images", "8",
+                                    "--size", "48", "--workers", "0", "--model-repeats", "1",
+                                    "--image-dir", str(tmp_path / "imgs"), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["images"] == 8 and set(result["images_per_s"]) >= {"end_to_end", "decode_only", "model_only"}
