@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import sys
 import warnings
 from contextlib import nullcontext
@@ -71,7 +72,8 @@ class Backbone:
         if weights and os.path.isfile(weights):
             stat = os.stat(weights)
             weights = f"{os.path.abspath(weights)}:{stat.st_size}:{int(stat.st_mtime)}"
-        text = json.dumps([self.name, weights, repr(self.preprocess), self.precision_for_device()])
+        preprocess = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(self.preprocess))  # no memory addresses
+        text = json.dumps([self.name, weights, preprocess, self.precision_for_device()])
         return f"{_slug(self.name)}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
     def precision_for_device(self) -> str:

@@ -305,7 +305,7 @@ def fetch_icir(cache: str | os.PathLike | None = None, *, base_url: str | None =
     """
     cache = cache_dir(cache)
     target = cache / f"icir_v{ICIR_VERSION}"
-    if (target / "icir").is_dir() and (target / ".complete").is_file():
+    if (target / "icir").is_dir():  # extracted earlier (extraction is atomic) or put there by hand
         return check_layout(target / "icir")
     base = _base(base_url, "BASIC_ICIR_URL", ICIR_URL)
     downloads = cache / "downloads"

@@ -25,6 +25,12 @@ class ICIR:
     queries: pd.DataFrame
     database: pd.DataFrame
 
+    def to_features(self, query_image, query_text, db_image, **arrays):
+        """The core package's container for these labels and the given (row-aligned) features."""
+        from .features import Features
+        return Features(query_image=query_image, query_text=query_text, db_image=db_image,
+                        queries=self.queries, database=self.database, **arrays)
+
     def image_paths(self, which: str) -> list[Path]:
         """Absolute image paths of 'queries' or 'database', in label order."""
         frame = self.queries if which == "queries" else self.database
@@ -74,11 +80,10 @@ def resolve_image(root: str | os.PathLike, rel: str) -> Path:
     rel_path = Path(rel)
     if rel_path.is_absolute():
         return rel_path
-    first = root / rel_path
-    if first.exists():
-        return first
-    second = root.parent / rel_path
-    return second if second.exists() else first
+    candidates = [root / rel_path, root.parent / rel_path]
+    if len(rel_path.parts) > 1:
+        candidates.append(root / Path(*rel_path.parts[1:]))  # 'icir/query/...' below a renamed icir folder
+    return next((c for c in candidates if c.exists()), candidates[0])
 
 
 def load_icir(root: str | os.PathLike) -> ICIR:

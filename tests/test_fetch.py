@@ -247,3 +247,17 @@ def test_fetch_icir_hf_and_unpack(tmp_path):
 def test_hf_offline_message(tmp_path):
     with pytest.raises(FetchError, match="huggingface.co/datasets/billpsomas/icir"):
         fetch.fetch_icir_hf(tmp_path, base_url=closed_port_url())
+
+
+def test_files_put_by_hand_work_offline(tmp_path):
+    tarball = make_tar(icir_entries())
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "icir_v1.0.0.tar.gz").write_bytes(tarball)
+    (downloads / "icir_v1.0.0.sha256").write_text(f"{sha(tarball)}  icir_v1.0.0.tar.gz\n")
+    root = fetch.fetch_icir(tmp_path, base_url=closed_port_url(), retries=0)
+    assert (root / "query_files.csv").is_file()
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "dataset_1_sd_siglip.pkl.npy").write_bytes(b"by hand")
+    path = fetch.fetch_asset("dataset_1_sd_siglip.pkl.npy", tmp_path, base_url=closed_port_url(), retries=0)
+    assert path.read_bytes() == b"by hand"

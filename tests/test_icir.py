@@ -37,6 +37,8 @@ def test_labels_fit_features(tmp_path):
     z = lambda n: np.zeros((n, 4), np.float32)
     f = Features(query_image=z(4), query_text=z(4), db_image=z(7), queries=data.queries, database=data.database)
     assert f.queries.path.tolist() == data.queries.path.tolist()
+    g = data.to_features(z(4), z(4), z(7), query_text_context=z(4))
+    assert g.database.equals(f.database) and g.query_text_context.shape == (4, 4)
 
 
 def test_paths_resolve_relative_to_the_parent_like_the_reference(tmp_path):
