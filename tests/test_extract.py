@@ -322,3 +322,15 @@ def test_throughput_benchmark_runs(assets, tmp_path):
                                     "--image-dir", str(tmp_path / "imgs"), "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["images"] == 8 and set(result["images_per_s"]) >= {"end_to_end", "decode_only", "model_only"}
+
+
+def test_extract_command_line(assets, tmp_path, capsys):
+    argv = ["--backbone", TINY_NAME, "--pretrained", str(assets["ckpt"]), "--device", "cpu", "--workers", "0",
+            "--data", str(assets["root"]), "--out", str(tmp_path / "out"), "--context-number", "2",
+            "--corpus-pos", str(assets["corpus"]), "--corpus-neg", str(assets["styles"]),
+            "--clean-corpus-header", "--context-mode", "random"]
+    assert extract.main(argv) == 0
+    assert "6 queries, 10 database images" in capsys.readouterr().out
+    bad = [str(tmp_path / "nope.csv") if a == str(assets["corpus"]) else a for a in argv]
+    assert extract.main(bad + ["--out", str(tmp_path / "out2")]) == 2
+    assert "nope.csv" in capsys.readouterr().err
