@@ -1,0 +1,300 @@
+"""Build the tiny i-CIR in i-CIR's own layout, its assets, and extract every feature BASIC reads.
+
+Layout (``DATA`` = data/tiny, $BASIC_DATA_DIR or --data)::
+
+    DATA/icir/                       read by basic.icir.load_icir, exactly like the real i-CIR
+      query_files.csv                image_path,text_query,instance_id (one row per composed query)
+      database_files.csv             image_path,text_query,instance_id
+      query/<instance>/q<k>.png      image queries (the instance, plain, under small jitter)
+      database/<instance>/pos_...    positives: the instance under a queried condition
+      database/<instance>/hn/...     hard negatives: visual, textual, composed
+      database/<instance>/dis_...    distractors: other categories under random conditions
+      manifest.csv                   for every database row: role, shown instance, condition
+      VERSION.txt
+    DATA/assets/                     made the way the paper makes them
+      corpus_pos.csv                 positive (object) corpus, header object_name
+      corpus_neg.csv                 negative (style / condition) corpus, header style_name
+      image_mean.npy                 mean of L2-normalised image features of pretraining images
+      synthetic/<k>.png, synthetic_prompts.csv   min-normalisation set rendered from random prompts
+    DATA/features/tiny/              a basic.features.Features folder
+
+Rows of an instance's database all carry that instance's id (each instance has its own database).
+A positive carries the query text it answers; every other row carries the text "-", so only the
+composed match is a positive. The benchmark's random stream is seeded with the tag "icir", disjoint
+from the pretraining stream.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .captions import prompt
+from .data import data_dir, load_pretrain
+from .render import render
+from .world import CONDITIONS, KINDS, WORLD_SEED, make_instances, rng_for
+
+VERSION = "tiny-icir-1.0"
+# frozen design (per instance); see docs/tinyworld_card.md
+N_TEXT_QUERIES = 3        # conditions of three different kinds
+N_IMAGE_QUERIES = 3
+N_POS = 4                 # positives per (instance, queried condition)
+N_VIS_SELF = 16           # the instance under non-queried conditions (4 of them plain)
+N_VIS_TWIN = 6            # the look-alike under non-queried conditions (2 plain)
+N_TXT_PER_OTHER = 2       # each other same-category instance under each queried condition
+N_COMPOSED = 3            # the look-alike under each queried condition
+N_DISTRACTORS = 60        # other categories under random conditions
+N_SYNTHETIC = 1000
+N_MEAN_IMAGES = 10_000
+NEGATIVE_TEXT = "-"
+
+EXTRA_NEG = ("a pencil drawing", "a sketch", "pixel art", "a painting", "in the dark", "snowy", "under the sea",
+             "at dusk", "sandy dunes", "golden", "wooden", "stone", "blue", "rotated", "sideways", "zoomed in",
+             "tiny and distant", "a ball", "a flower", "a cactus")
+
+
+# ----------------------------------------------------------------------------- plan
+def plan(seed: int = WORLD_SEED, only=None):
+    """Queries and database rows of the tiny i-CIR: lists of dicts (no pixels yet).
+
+    ``only``: keep the rows of these instance ids (tests build a few instances of the same world)."""
+    insts = make_instances(seed)
+    by_id = {i.id: i for i in insts}
+    keys_by_kind = {k: [c.key for c in CONDITIONS if c.kind == k] for k in KINDS}
+    text_of = {c.key: c.text for c in CONDITIONS}
+    all_keys = [c.key for c in CONDITIONS]
+    queries, database = [], []
+    for inst in insts:
+        if only is not None and inst.id not in only:
+            continue
+        rng = rng_for(seed, "icir", inst.id)
+        kinds = rng.choice(KINDS, size=N_TEXT_QUERIES, replace=False)
+        queried = [str(rng.choice(keys_by_kind[k])) for k in kinds]
+        others = [k for k in all_keys if k not in queried]
+        same_cat = [i for i in insts if i.category == inst.category and i.id not in (inst.id, inst.twin)]
+        other_cat = [i for i in insts if i.category != inst.category]
+        qdir, ddir = f"query/{inst.id}", f"database/{inst.id}"
+        for k in range(N_IMAGE_QUERIES):
+            path = f"{qdir}/q{k}.png"
+            for c in queried:
+                queries.append(dict(path=path, text=text_of[c], instance=inst.id, shown=inst.id, condition="neutral",
+                                    seed=("icir", inst.id, "query", k)))
+
+        def add(name, shown, cond, role, hn):
+            path = f"{ddir}/hn/{name}.png" if hn else f"{ddir}/{name}.png"
+            text = text_of[cond] if role == "positive" else NEGATIVE_TEXT
+            database.append(dict(path=path, text=text, instance=inst.id, shown=shown, condition=cond, role=role,
+                                 seed=("icir", inst.id, name)))
+
+        for c in queried:
+            for k in range(N_POS):
+                add(f"pos_{c}_{k}", inst.id, c, "positive", False)
+        vis = ["neutral"] * 4 + list(rng.choice(others, size=N_VIS_SELF - 4, replace=False))
+        for k, c in enumerate(vis):
+            add(f"vis_self_{c}_{k}", inst.id, str(c), "visual", True)
+        vis = ["neutral"] * 2 + list(rng.choice(others, size=N_VIS_TWIN - 2, replace=False))
+        for k, c in enumerate(vis):
+            add(f"vis_twin_{c}_{k}", inst.twin, str(c), "visual", True)
+        for o in same_cat:
+            for c in queried:
+                for k in range(N_TXT_PER_OTHER):
+                    add(f"txt_{o.id}_{c}_{k}", o.id, c, "textual", True)
+        for c in queried:
+            for k in range(N_COMPOSED):
+                add(f"comp_twin_{c}_{k}", inst.twin, c, "composed", True)
+        for k in range(N_DISTRACTORS):
+            o = other_cat[int(rng.integers(len(other_cat)))]
+            c = str(rng.choice(["neutral"] + all_keys))
+            add(f"dis_{o.id}_{c}_{k}", o.id, c, "distractor", False)
+    return queries, database, by_id
+
+
+def synthetic_plan(seed: int = WORLD_SEED, n: int = N_SYNTHETIC):
+    """Random (instance, condition) prompts of the world and where their renders go."""
+    insts = make_instances(seed)
+    rng = rng_for(seed, "synthetic")
+    keys = ["neutral"] + [c.key for c in CONDITIONS]
+    rows = []
+    for k in range(n):
+        inst = insts[int(rng.integers(len(insts)))]
+        c = str(rng.choice(keys))
+        rows.append(dict(path=f"synthetic/{k:05d}.png", prompt=prompt(inst, c), shown=inst.id, condition=c,
+                         seed=("synthetic", k)))
+    return rows
+
+
+# ----------------------------------------------------------------------------- writing
+def _atomic_bytes(path: Path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def _atomic_text(path: Path, text: str):
+    _atomic_bytes(path, text.encode("utf-8"))
+
+
+def _render_job(job):
+    seed, root, items, size = job
+    insts = {i.id: i for i in make_instances(seed)}
+    done = 0
+    for rel, shown, cond, parts in items:
+        path = Path(root) / rel
+        if path.exists():
+            continue  # deterministic: an existing file is this very image (resume)
+        buf = io.BytesIO()
+        render(insts[shown], cond, rng_for(seed, *parts), size=size).save(buf, format="PNG")
+        _atomic_bytes(path, buf.getvalue())
+        done += 1
+    return len(items)
+
+
+def render_all(items, root: Path, seed: int, size: int, workers: int, desc: str):
+    """Render (rel_path, shown_instance, condition, seed_parts) items under root, in parallel, resumably."""
+    items = sorted(set(items))
+    chunks = [items[i:i + 500] for i in range(0, len(items), 500)]
+    jobs = [(seed, str(root), chunk, size) for chunk in chunks]
+    with tqdm(total=len(items), desc=desc) as bar:
+        if workers <= 1:
+            for job in jobs:
+                bar.update(_render_job(job))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                for n in pool.map(_render_job, jobs):
+                    bar.update(n)
+
+
+def _csv_rows(rows, columns) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for r in rows:
+        w.writerow([r[c] for c in columns])
+    return buf.getvalue()
+
+
+def write_benchmark(root: Path, seed: int = WORLD_SEED, size: int = 64, workers: int = 2, only=None) -> Path:
+    """Render the tiny i-CIR under ``root`` (resumes; annotation files are rewritten identically)."""
+    queries, database, _ = plan(seed, only)
+    items = [(q["path"], q["shown"], q["condition"], q["seed"]) for q in queries]
+    items += [(d["path"], d["shown"], d["condition"], d["seed"]) for d in database]
+    render_all(items, root, seed, size, workers, "render tiny i-CIR")
+    # i-CIR's annotation files: no header, rows image_path,text_query,instance_id
+    _atomic_text(root / "query_files.csv", _csv_rows(queries, ("path", "text", "instance")))
+    _atomic_text(root / "database_files.csv", _csv_rows(database, ("path", "text", "instance")))
+    _atomic_text(root / "manifest.csv", "path,instance,shown_instance,condition,role\n" +
+                 _csv_rows(database, ("path", "instance", "shown", "condition", "role")))
+    _atomic_text(root / "VERSION.txt", f"{VERSION} seed={seed} size={size}\n")
+    return root
+
+
+def corpora(seed: int = WORLD_SEED):
+    """Positive (objects) and negative (styles/conditions) corpora in the world's vocabulary."""
+    insts = make_instances(seed)
+    rng = rng_for(seed, "corpus")
+    cats = sorted({i.category for i in insts})
+    phrases = [i.phrase for i in insts]
+    phrases = [phrases[k] for k in rng.permutation(len(phrases))]
+    pos = cats + ["ball", "flower", "cactus"] + phrases
+    neg = [c.text for c in CONDITIONS] + list(EXTRA_NEG)
+    return pos, neg
+
+
+def write_assets(adir: Path, seed: int = WORLD_SEED, size: int = 64, workers: int = 2,
+                 n_synthetic: int = N_SYNTHETIC) -> Path:
+    pos, neg = corpora(seed)
+    _atomic_text(adir / "corpus_pos.csv", "object_name\n" + "".join(f"{p}\n" for p in pos))
+    _atomic_text(adir / "corpus_neg.csv", "style_name\n" + "".join(f"{p}\n" for p in neg))
+    syn = synthetic_plan(seed, n_synthetic)
+    render_all([(s["path"], s["shown"], s["condition"], s["seed"]) for s in syn], adir, seed, size, workers,
+               "render synthetic set")
+    _atomic_text(adir / "synthetic_prompts.csv", "path,prompt\n" + _csv_rows(syn, ("path", "prompt")))
+    return adir
+
+
+def pretrain_image_mean(backbone, root=None, n: int = N_MEAN_IMAGES, n_images: int = 80_000,
+                        seed: int = WORLD_SEED, batch_size: int = 500) -> np.ndarray:
+    """Mean of the L2-normalised image features of ``n`` pretraining images (the LAION-1M analogue)."""
+    import torch
+    from .train import to_input
+    images, *_ = load_pretrain(n=n_images, root=root, seed=seed)
+    pick = np.sort(rng_for(seed, "image-mean").choice(len(images), size=min(n, len(images)), replace=False))
+    total = None
+    with torch.no_grad():
+        for s in tqdm(range(0, len(pick), batch_size), desc="image mean (pretraining images)"):
+            x = to_input(torch.from_numpy(images[pick[s:s + batch_size]])).to(backbone.device)
+            f = backbone.model.encode_image(x).float()
+            f = torch.nn.functional.normalize(f, dim=-1).sum(0).cpu().numpy()
+            total = f if total is None else total + f
+    return (total / len(pick)).astype(np.float32)
+
+
+def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_images: int = 80_000):
+    """All features through basic.extract (the same open_clip code path as ViT-L/14)."""
+    import torch
+    from ..extract import encode_images, encode_texts, extract_benchmark, load_backbone
+    from ..features import Features
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    backbone = load_backbone("tiny", device="cpu")
+    adir = data / "assets"
+    mean_path = adir / "image_mean.npy"
+    if mean_path.exists():
+        image_mean = np.load(mean_path)
+    else:
+        image_mean = pretrain_image_mean(backbone, data, n_images=n_images)
+        with tempfile.NamedTemporaryFile(dir=adir, suffix=".npy", delete=False) as f:
+            np.save(f, image_mean)
+        os.replace(f.name, mean_path)
+    syn = pd.read_csv(adir / "synthetic_prompts.csv", dtype=str, keep_default_na=False)
+    syn_image = encode_images(backbone, syn.path, root=adir, batch_size=256, num_workers=workers,
+                              shard_dir=data / "cache" / "synthetic" / backbone.key, progress=True)
+    syn_text = encode_texts(backbone, syn.prompt)
+    feats = extract_benchmark(backbone, data / "icir", out, adir / "corpus_pos.csv", adir / "corpus_neg.csv",
+                              image_mean=image_mean, synthetic=(syn_image, syn_text), batch_size=256,
+                              num_workers=workers, cache_dir=data / "cache", overwrite=overwrite)
+    feats = feats.replace(synthetic_prompts=syn.prompt.to_numpy(),
+                          meta={**feats.meta, "dataset": "tiny i-CIR", "dataset_version": VERSION,
+                                "image_mean": "mean of L2-normalised features of 10k pretraining images",
+                                "synthetic": f"{len(syn)} renders of random world prompts"})
+    feats.save(out)
+    return feats
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld build", description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
+    ap.add_argument("--out", default=None, help="features folder (default DATA/features/tiny)")
+    ap.add_argument("--seed", type=int, default=WORLD_SEED)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing features folder")
+    ap.add_argument("--no-extract", action="store_true", help="only render the benchmark and assets")
+    args, _ = ap.parse_known_args(argv)
+    data = data_dir(args.data)
+    out = Path(args.out) if args.out else data / "features" / "tiny"
+    t0 = time.time()
+    write_benchmark(data / "icir", args.seed, workers=args.workers)
+    write_assets(data / "assets", args.seed, workers=args.workers)
+    print(f"rendered the tiny i-CIR and its assets under {data} in {time.time() - t0:.0f} s")
+    if args.no_extract:
+        return
+    if (out / "features.npz").exists() and not args.overwrite:
+        print(f"{out / 'features.npz'} exists: kept (pass --overwrite to extract again)")
+        return
+    t1 = time.time()
+    extract(data, out, overwrite=args.overwrite, workers=args.workers)
+    print(f"features in {out} ({time.time() - t1:.0f} s); total {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

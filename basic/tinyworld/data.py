@@ -1,0 +1,91 @@
+"""Where generated data lives, atomic writes, and the pretraining set (rendered image-caption pairs).
+
+Data goes under ``data/tiny/`` in the repository root, or ``$BASIC_DATA_DIR``, or an explicit folder.
+The pretraining set is rendered in shards (``pretrain/shard_XXX.npz``: uint8 images, instance ids,
+condition keys, captions); a shard on disk is kept, so an interrupted run resumes. Its random stream
+is seeded with the tag "pretrain", the benchmark's with "icir": the two never share an image.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .captions import caption
+from .render import render_array
+from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for
+
+REPO = Path(__file__).resolve().parents[2]
+P_NEUTRAL = 0.2
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("BASIC_DATA_DIR") or REPO / "data" / "tiny")
+
+
+def atomic_save_npz(path: Path, **arrays) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def pretrain_samples(n: int, seed: int = WORLD_SEED):
+    """(instance index, condition key) of the n pretraining images."""
+    rng = rng_for(seed, "pretrain", "plan")
+    insts = make_instances(seed)
+    keys = [c.key for c in CONDITIONS]
+    inst = rng.integers(0, len(insts), n)
+    cond = np.where(rng.random(n) < P_NEUTRAL, "neutral", rng.choice(keys, n))
+    return inst, cond
+
+
+def _render_shard(args):
+    seed, start, stop, size = args
+    insts = make_instances(seed)
+    inst_idx, cond = pretrain_samples(stop, seed)
+    imgs, caps = [], []
+    for i in range(start, stop):
+        inst = insts[inst_idx[i]]
+        imgs.append(render_array(inst, cond[i], (seed, "pretrain", i), size=size))
+        caps.append(caption(inst, cond[i], rng_for(seed, "pretrain-caption", i)))
+    return (np.stack(imgs), np.array([insts[k].id for k in inst_idx[start:stop]]),
+            cond[start:stop].astype(str), np.array(caps))
+
+
+def build_pretrain(n: int = 50_000, root=None, seed: int = WORLD_SEED, size: int = 64,
+                   shard: int = 5000, workers: int = 2) -> Path:
+    """Render the pretraining set into ``root/pretrain/`` (resumes: existing shards are kept)."""
+    out = data_dir(root) / "pretrain"
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [(seed, s, min(n, s + shard), size) for s in range(0, n, shard)
+            if not (out / f"shard_{s // shard:03d}_{seed}_{n}.npz").exists()]
+    with ProcessPoolExecutor(workers) as pool:
+        for args, (imgs, ids, conds, caps) in tqdm(zip(todo, pool.map(_render_shard, todo)), total=len(todo),
+                                                   desc="render pretraining shards"):
+            atomic_save_npz(out / f"shard_{args[1] // shard:03d}_{seed}_{n}.npz",
+                            images=imgs, instance=ids, condition=conds, caption=caps)
+    return out
+
+
+def load_pretrain(n: int = 50_000, root=None, seed: int = WORLD_SEED, shard: int = 5000):
+    """images (N,H,W,3) uint8, instance ids, condition keys, captions."""
+    out = data_dir(root) / "pretrain"
+    parts = []
+    for s in range(0, n, shard):
+        p = out / f"shard_{s // shard:03d}_{seed}_{n}.npz"
+        if not p.exists():
+            raise FileNotFoundError(f"{p} missing: run `python -m basic.tinyworld pretrain-data` first")
+        with np.load(p) as z:
+            parts.append({k: z[k] for k in z.files})
+    return tuple(np.concatenate([p[k] for p in parts]) for k in ("images", "instance", "condition", "caption"))

@@ -1,0 +1,105 @@
+"""The tiny world: renderer determinism, the tiny i-CIR layout and its loaders, the tiny CLIP."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from basic.tinyworld import build, captions, world
+from basic.tinyworld.render import render_array
+
+INSTANCES = world.make_instances()
+
+
+def test_world_is_deterministic_and_large_enough():
+    assert world.make_instances() == INSTANCES
+    assert len({i.category for i in INSTANCES}) >= 12
+    assert len({i.id for i in INSTANCES}) == len(INSTANCES) == 96
+    assert len({i.name for i in INSTANCES}) == len(INSTANCES)
+    by_id = {i.id: i for i in INSTANCES}
+    for inst in INSTANCES:  # look-alike pairs: same colours and pattern, another emblem
+        twin = by_id[inst.twin]
+        assert twin.twin == inst.id and twin.category == inst.category
+        assert (twin.body, twin.pattern) == (inst.body, inst.pattern) and twin.emblem != inst.emblem
+    kinds = {c.kind for c in world.CONDITIONS}
+    assert kinds == set(world.KINDS)
+
+
+@pytest.mark.parametrize("inst", INSTANCES[::7])
+def test_render_is_deterministic(inst):
+    for cond in ("neutral", "sketch", "night", "gold", "closeup", "flower"):
+        a = render_array(inst, cond, (1, "test", cond))
+        assert a.shape == (64, 64, 3) and a.dtype == np.uint8
+        assert np.array_equal(a, render_array(inst, cond, (1, "test", cond)))
+    assert not np.array_equal(render_array(inst, "neutral", (1,)), render_array(inst, "neutral", (2,)))
+
+
+def test_every_category_and_condition_renders():
+    for inst in INSTANCES[::6]:
+        assert render_array(inst, "neutral", (0,)).std() > 5
+    base = render_array(INSTANCES[0], "neutral", (0,)).astype(float)
+    for c in world.CONDITIONS:
+        img = render_array(INSTANCES[0], c.key, (0,), size=48)
+        assert img.shape == (48, 48, 3)
+        if c.kind in ("domain", "context"):  # strong global changes
+            assert np.abs(render_array(INSTANCES[0], c.key, (0,)).astype(float) - base).mean() > 5
+
+
+def test_captions_name_instances_or_categories():
+    rng = np.random.default_rng(0)
+    caps = [captions.caption(INSTANCES[3], "night", rng) for _ in range(200)]
+    assert any(INSTANCES[3].name in c for c in caps) and any("a mug" in c for c in caps)
+    assert all("at night" in c for c in caps)
+    assert captions.prompt(INSTANCES[3], "neutral") == f"a photo of {INSTANCES[3].phrase}"
+
+
+def test_plan_roles_and_counts():
+    only = {INSTANCES[0].id}
+    q, d, _ = build.plan(only=only)
+    q, d = pd.DataFrame(q), pd.DataFrame(d)
+    assert len(q) == build.N_IMAGE_QUERIES * build.N_TEXT_QUERIES
+    assert set(d.instance) == only and d.path.is_unique
+    roles = d.role.value_counts()
+    assert roles["positive"] == build.N_POS * build.N_TEXT_QUERIES
+    assert roles["composed"] == build.N_COMPOSED * build.N_TEXT_QUERIES
+    assert (d.path.str.contains("/hn/") == d.role.isin(["visual", "textual", "composed"])).all()
+    # only positives carry a query text; textual negatives show the queried condition on another instance
+    assert set(d.text[d.role != "positive"]) == {build.NEGATIVE_TEXT}
+    txt = d[d.role == "textual"]
+    assert (txt.shown != INSTANCES[0].id).all() and set(txt.condition) == set(d.condition[d.role == "positive"])
+    # the benchmark and the pretraining set use disjoint random streams
+    assert all(s[0] == "icir" for s in d.seed)
+
+
+def test_layout_is_read_by_the_icir_loader(tmp_path):
+    from basic.features import Features
+    from basic.icir import load_icir, statistics
+
+    only = {INSTANCES[0].id, INSTANCES[1].id}
+    root = build.write_benchmark(tmp_path / "icir", workers=1, only=only)
+    for name in ("query_files.csv", "database_files.csv"):
+        first = (root / name).read_text().splitlines()[0].split(",")
+        assert len(first) == 3 and first[2] in only  # i-CIR rows: image_path,text_query,instance_id
+    data = load_icir(root)
+    assert all(p.is_file() for p in data.image_paths("queries") + data.image_paths("database"))
+    stats = statistics(data.queries, data.database)
+    assert (stats["positives_per_query"] == build.N_POS).all()
+    assert (stats["image_queries_per_instance"] == build.N_IMAGE_QUERIES).all()
+    n_hn = build.N_VIS_SELF + build.N_VIS_TWIN + 4 * build.N_TXT_PER_OTHER * build.N_TEXT_QUERIES \
+        + build.N_COMPOSED * build.N_TEXT_QUERIES
+    assert (stats["hard_negatives_per_instance"] == n_hn).all()
+    d = 4
+    Features(query_image=np.ones((len(data.queries), d)), query_text=np.ones((len(data.queries), d)),
+             db_image=np.ones((len(data.database), d)), queries=data.queries, database=data.database)
+    # a rerun resumes: nothing changes
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*.png")}
+    build.write_benchmark(root, workers=1, only=only)
+    assert before == {p: p.stat().st_mtime_ns for p in root.rglob("*.png")}
+
+
+def test_assets(tmp_path):
+    adir = build.write_assets(tmp_path / "assets", workers=1, n_synthetic=5)
+    pos = pd.read_csv(adir / "corpus_pos.csv")
+    neg = pd.read_csv(adir / "corpus_neg.csv")
+    assert pos.columns[0] == "object_name" and len(pos) >= 100
+    assert set(c.text for c in world.CONDITIONS) <= set(neg.iloc[:, 0])
+    syn = pd.read_csv(adir / "synthetic_prompts.csv")
+    assert len(syn) == 5 and all((adir / p).is_file() for p in syn.path)
