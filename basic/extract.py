@@ -122,7 +122,7 @@ def load_backbone(name: str, pretrained: str | None = None, device=None, precisi
         raise ValueError(f"precision must be 'auto', 'fp16' or 'fp32', not {precision!r}")
     if name == "tiny":
         from .tinyworld.model import load_tiny_clip  # written alongside; imported only when asked for
-        model, preprocess, tokenizer = load_tiny_clip(device)
+        model, preprocess, tokenizer = load_tiny_clip(str(device), pretrained)  # pretrained: its checkpoint
         return Backbone(model.eval(), preprocess, tokenizer, "tiny", pretrained, device, precision)
     import open_clip
     model_name, tag = PAPER_BACKBONES.get(name, (name, pretrained))
