@@ -1,4 +1,10 @@
-"""Command line: ``python -m basic evaluate FEATURES_DIR [--preset NAME | --config FILE] [--json OUT]``."""
+"""Command line.
+
+    python -m basic evaluate FEATURES_DIR [--preset NAME | --config FILE] [--json OUT]
+    python -m basic presets
+    python -m basic realpath --backbone clip --out features/clip    # fetch i-CIR + assets, extract (internet)
+    python -m basic extract --backbone clip --data DIR/icir --out OUT ...   # extract from a local copy
+"""
 from __future__ import annotations
 
 import argparse
@@ -57,10 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser("presets", help="list the presets")
     pr.set_defaults(func=cmd_presets)
+    sub.add_parser("realpath", help="fetch i-CIR and the assets, then extract features (needs internet)")
+    sub.add_parser("extract", help="extract features of a local i-CIR-layout dataset with open_clip")
     return parser
 
 
+PASS_THROUGH = {"realpath": "basic.realpath", "extract": "basic.extract"}
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASS_THROUGH:          # these own their options; see their --help
+        import importlib
+        return importlib.import_module(PASS_THROUGH[argv[0]]).main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
