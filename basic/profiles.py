@@ -1,0 +1,176 @@
+"""Where the companion notebooks get their data: one call per profile, and the paper's reported numbers.
+
+Profiles:
+
+``tiny`` (the default)
+    The offline tiny world (``basic.tinyworld``): a tiny i-CIR rendered in i-CIR's file layout and its
+    features, extracted with our own tiny CLIP. Built on first use (``python -m basic.tinyworld build``)
+    and cached under ``data/tiny/``, so later notebooks reuse it. Its numbers are the tiny world's, not
+    the paper's.
+``icir``
+    The real i-CIR, from a features folder extracted beforehand on a GPU
+    (``python -m basic.realpath --backbone clip --out features/clip``; see docs/realpath.md).
+``golden``
+    The small golden case (``../shared/golden/small`` or ``$BASIC_GOLDEN_DIR/small``): features only, no
+    images; for developing notebooks without building anything.
+
+    >>> from basic.profiles import load_features
+    >>> features = load_features("tiny")           # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .features import Features
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILES = ("tiny", "icir", "golden")
+DEFAULT_BACKBONE = {"tiny": "tiny", "icir": "clip", "golden": None}
+
+#: The paper's reported i-CIR numbers (mmAP %, CLIP ViT-L/14). Source: the official README "Results (mAP %)"
+#: of billpsomas/icir, which matches the paper's main comparison table (docs/paper.md §3). Nothing else of
+#: the paper (Table 2, Fig. 5, Fig. E4, Fig. E5, SigLIP) was transcribed: we never invent numbers.
+PAPER_RESULTS = pd.DataFrame(
+    [("Text", "text", 3.01), ("Image", "image", 3.04), ("Text + Image", "sum", 8.20),
+     ("Text × Image", "product", 17.48), ("WeiCom", "weicom", 18.03), ("BASIC", "basic", 31.64),
+     ("BASIC without QE", "ablation-CMHXP", 34.35)],
+    columns=["method", "preset", "paper_mmAP"])
+PAPER_RESULTS.attrs["source"] = ("Psomas et al., NeurIPS 2025, main results table, i-CIR column, CLIP ViT-L/14, "
+                                 "as given in the official README of billpsomas/icir (docs/paper.md §3)")
+
+
+class ProfileError(RuntimeError):
+    """A profile's data is missing; the message says which command makes it."""
+
+
+def _check(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ProfileError(f"unknown profile {profile!r}; choose one of {PROFILES}")
+    return profile
+
+
+def default_data_dir(profile: str) -> Path:
+    """tiny: data/tiny; icir: features/clip (or $BASIC_ICIR_FEATURES); golden: the golden small case."""
+    _check(profile)
+    if profile == "tiny":
+        return Path(os.environ.get("BASIC_TINY_DIR", REPO / "data" / "tiny"))
+    if profile == "icir":
+        return Path(os.environ.get("BASIC_ICIR_FEATURES", REPO / "features" / "clip"))
+    golden = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "golden"))
+    return golden / "small"
+
+
+# ----------------------------------------------------------------------------- the tiny world
+def _tiny_features_dir(data_dir: Path, backbone: str | None) -> Path:
+    return data_dir / "features" / (backbone or "tiny")
+
+
+def tiny_root(data_dir: Path) -> Path:
+    """The tiny i-CIR folder (i-CIR's layout: query/, database/, query_files.csv, database_files.csv)."""
+    return data_dir / "icir"
+
+
+def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -> Path:
+    """Build the tiny world and its features if missing (``python -m basic.tinyworld build``); return the folder."""
+    data_dir = Path(data_dir) if data_dir else default_data_dir("tiny")
+    out = _tiny_features_dir(data_dir, None)
+    if (out / "features.npz").is_file():
+        return out
+    print("building the tiny world (first use; cached afterwards) ...", file=sys.stderr)
+    cmd = [sys.executable, "-m", "basic.tinyworld", "build"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=quiet, text=True)
+    if done.returncode != 0 or not (out / "features.npz").is_file():
+        raise ProfileError(f"building the tiny world failed ({' '.join(cmd[1:])}, exit {done.returncode}); "
+                           f"expected its features in {out}" + (f"\n{done.stderr[-2000:]}" if quiet else ""))
+    return out
+
+
+# ----------------------------------------------------------------------------- the one entry point
+def features_dir(profile: str = "tiny", data_dir=None, backbone: str | None = None) -> Path:
+    """The features folder a profile reads (not built or checked)."""
+    _check(profile)
+    data_dir = Path(data_dir) if data_dir else default_data_dir(profile)
+    if profile == "tiny":
+        return _tiny_features_dir(data_dir, backbone if backbone not in (None, "tiny") else None)
+    if profile == "icir" and backbone and data_dir.name != backbone and (data_dir.parent / backbone).is_dir():
+        return data_dir.parent / backbone
+    return data_dir
+
+
+def load_features(profile: str = "tiny", data_dir=None, backbone: str | None = None) -> Features:
+    """The Features of a profile: tiny (built on first use), icir (extracted beforehand) or golden."""
+    _check(profile)
+    if profile == "tiny":
+        build_tiny(data_dir)
+    folder = features_dir(profile, data_dir, backbone)
+    if not (folder / "features.npz").is_file():
+        if profile == "icir":
+            raise ProfileError(
+                f"no i-CIR features in {folder}. Fetch i-CIR and extract its features first (a GPU is advised):\n"
+                f"    python -m basic.realpath --backbone {backbone or 'clip'} --out {folder}\n"
+                "then pass data_dir= (papermill: -p data_dir ...) or set $BASIC_ICIR_FEATURES (docs/realpath.md)")
+        raise ProfileError(f"no features in {folder} for profile {profile!r}")
+    return Features.load(folder)
+
+
+@dataclass
+class Dataset:
+    """Labels for statistics and pictures: ``root`` is the image folder (None when there are no images)."""
+    root: Path | None
+    queries: pd.DataFrame
+    database: pd.DataFrame
+
+    def image_path(self, rel: str) -> Path | None:
+        if self.root is None:
+            return None
+        from .icir import resolve_image
+        path = resolve_image(self.root, rel)
+        return path if path.is_file() else None
+
+
+def dataset(profile: str = "tiny", data_dir=None) -> Dataset:
+    """The benchmark's root folder and label frames (columns instance, text, path)."""
+    _check(profile)
+    from .icir import load_icir
+    if profile == "tiny":
+        build_tiny(data_dir)
+        root = tiny_root(Path(data_dir) if data_dir else default_data_dir("tiny"))
+        if root.is_dir():
+            d = load_icir(root)
+            return Dataset(root, d.queries, d.database)
+    if profile == "icir":
+        features = load_features("icir", data_dir)
+        root = features.meta.get("data") or features.meta.get("root") or os.environ.get("BASIC_ICIR_ROOT")
+        if root and Path(root).is_dir():
+            d = load_icir(root)
+            return Dataset(Path(root), d.queries, d.database)
+        return Dataset(None, features.queries, features.database)
+    features = load_features(profile, data_dir)
+    return Dataset(None, features.queries, features.database)
+
+
+def categories(instances, profile: str = "tiny") -> pd.Series | None:
+    """Category of each instance: the tiny world's ids are ``category_name``; i-CIR ships no categories."""
+    instances = pd.Index(sorted(set(instances)))
+    if profile == "icir":
+        return None
+    if all("_" in i for i in instances):
+        return pd.Series([i.split("_", 1)[0] for i in instances], index=instances, name="category")
+    return None
+
+
+def note(profile: str) -> str:
+    """The one sentence each notebook prints about whose numbers these are."""
+    return {"tiny": "These are the TINY WORLD's numbers (our rendered mini-benchmark and tiny CLIP), "
+                    "not the paper's: compare trends, not values.",
+            "icir": "Real i-CIR: our numbers, next to the paper's where the paper's were transcribed "
+                    "(docs/paper.md).",
+            "golden": "The small golden case (random features for parity tests): the numbers mean nothing."}[
+        _check(profile)]

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The main job: run every companion notebook in order and regenerate figures/ and the results summary.
+#
+#   ./runall.sh [PROFILE] [OUTDIR]
+#     PROFILE  tiny (default: the offline tiny world, built on first use), icir (real i-CIR features,
+#              see docs/companion.md), or golden (the small golden case, for development)
+#     OUTDIR   where the executed notebooks and their logs go (default out/PROFILE/, git-ignored)
+#
+# Figures: figures/ for tiny (the published ones), figures/icir/ for icir, OUTDIR/figures for golden; results summary in
+# FIGURES/summary.md and FIGURES/summary.csv. Stops at the first failing notebook and names it.
+# Environment: .venv is created when missing (scripts/ensure_env.sh); BASIC_PYTHON=/path/to/python uses
+# an existing environment instead. BASIC_DATA_DIR and BASIC_BACKBONE become the notebooks' data_dir and backbone.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+PROFILE="${1:-tiny}"
+OUT="${2:-out/$PROFILE}"
+case "$PROFILE" in
+  tiny|icir|golden) ;;
+  *) echo "usage: ./runall.sh [tiny|icir|golden] [OUTDIR]   (unknown profile '$PROFILE')" >&2; exit 2 ;;
+esac
+case "$PROFILE" in tiny) FIG="$ROOT/figures" ;; icir) FIG="$ROOT/figures/icir" ;; *) FIG="" ;; esac
+PY="${BASIC_PYTHON:-$(scripts/ensure_env.sh)}"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export MPLBACKEND=Agg
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+[ -n "$FIG" ] || FIG="$OUT/figures"   # golden: development figures stay out of figures/
+mkdir -p "$FIG/results"
+rm -f "$FIG"/results/*.csv
+
+start=$(date +%s)
+extra=()
+[ -n "${BASIC_DATA_DIR:-}" ] && extra+=(-p data_dir "$BASIC_DATA_DIR")
+[ -n "${BASIC_BACKBONE:-}" ] && extra+=(-p backbone "$BASIC_BACKBONE")
+
+if [ "$PROFILE" = tiny ]; then
+  echo "== the tiny world (built once, then cached under data/tiny/)"
+  "$PY" -c "from basic.profiles import build_tiny; import sys; print(build_tiny(sys.argv[1] if len(sys.argv) > 1 else None))" \
+    ${BASIC_DATA_DIR:+"$BASIC_DATA_DIR"}
+fi
+
+notebooks=(notebooks/[0-9][0-9]_*.ipynb)
+total=${#notebooks[@]}
+i=0
+for nb in "${notebooks[@]}"; do
+  i=$((i + 1))
+  name=$(basename "$nb" .ipynb)
+  printf '== [%2d/%d] %-40s ' "$i" "$total" "$name"
+  t0=$(date +%s)
+  if ! "$PY" -m papermill "$nb" "$OUT/$name.ipynb" --cwd notebooks -k python3 --no-progress-bar \
+        --log-level WARNING -p profile "$PROFILE" -p figures_dir "$FIG" "${extra[@]}" > "$OUT/$name.log" 2>&1; then
+    echo "FAILED"
+    tail -n 25 "$OUT/$name.log" >&2
+    echo "runall.sh: notebook $nb FAILED on profile $PROFILE; executed copy: $OUT/$name.ipynb, log: $OUT/$name.log" >&2
+    exit 1
+  fi
+  echo "ok ($(( $(date +%s) - t0 )) s)"
+done
+
+"$PY" -c "import sys; from basic.plots import write_summary; write_summary(sys.argv[1])" "$FIG"
+echo "== done in $(( $(date +%s) - start )) s: executed notebooks in $OUT, figures and summary.{md,csv} in $FIG"

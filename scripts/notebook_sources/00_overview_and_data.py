@@ -1,0 +1,107 @@
+# %% [markdown]
+# # 00 · Instance-level composed image retrieval, and the data
+#
+# **Composed image retrieval (CIR)** searches a database with a query made of an *image* and a *text*:
+# "this object" + "at night". Earlier CIR benchmarks are *semantic*: any red car at night will do.
+# **i-CIR** (Psomas et al., NeurIPS 2025) asks for the **same instance**: *this* temple, *this* mug, under the
+# change the text asks for. Each instance has its own database, full of **hard negatives**:
+#
+# * visual: the right object, the wrong condition (the text is ignored);
+# * textual: the right condition, a look-alike object (the image is ignored);
+# * composed: near misses on both.
+#
+# A database image is a positive when it shows the query's instance **and** the query's text. AP is computed per
+# query; the headline metric **mmAP** averages AP over the queries of an instance, then over instances.
+#
+# **BASIC** is training-free: it scores the database with the image query and the text query *separately* and
+# fuses the two scores so that only items good on **both** rank high. The notebooks 01–10 build it one component
+# at a time. This notebook looks at the benchmark itself (paper Fig. 2).
+
+# %% tags=["parameters"]
+profile = "tiny"          # "tiny" (the offline tiny world, default) or "icir" (real i-CIR, features extracted beforehand)
+data_dir = None           # None: data/tiny for tiny, features/clip for icir
+backbone = None           # None: the profile's backbone (our tiny CLIP / CLIP ViT-L/14)
+figures_dir = "../figures"
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from basic import profiles
+from basic.icir import is_hard_negative, statistics, summary
+from basic.plots import record, save_figure, save_table
+
+print(profiles.note(profile))
+data = profiles.dataset(profile, data_dir)
+print(f"{data.queries.instance.nunique()} instances, {len(data.queries)} composed queries, "
+      f"{len(data.database)} database images" + ("" if data.root is None else f"\nimages under {data.root}"))
+
+# %% [markdown]
+# ## The labels
+# Every query row is (instance, text, image path); every database row too. Positives are database rows
+# that share the query's instance and text. Hard negatives sit under a `/hn/` folder.
+
+# %%
+data.queries.head()
+
+# %%
+db = data.database.assign(hard_negative=is_hard_negative(data.database.path).to_numpy())
+db.groupby("instance").agg(images=("path", "size"), hard_negatives=("hard_negative", "sum"),
+                           texts=("text", "nunique")).head()
+
+# %% [markdown]
+# ## The statistics of paper Fig. 2
+# Four histograms: image queries per instance, text queries per instance, hard negatives per instance and
+# positives per composed query. `basic.icir.statistics` computes them from the labels alone.
+
+# %%
+stats = statistics(data.queries, data.database)
+table = summary(stats)
+save_table(table.rename_axis("statistic"), "fig2_dataset_statistics", figures_dir)
+table
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(15, 3))
+titles = {"image_queries_per_instance": "image queries / instance", "text_queries_per_instance": "text queries / instance",
+          "hard_negatives_per_instance": "hard negatives / instance", "positives_per_query": "positives / composed query"}
+for ax, (name, series) in zip(axes, stats.items()):
+    ax.hist(series, bins=min(20, max(int(series.nunique()), 1)), color="tab:blue", edgecolor="white")
+    ax.set_title(titles[name], fontsize=10)
+    ax.set_ylabel("count")
+fig.suptitle(f"Dataset statistics (paper Fig. 2) — {profile} profile", y=1.04)
+save_figure(fig, "fig2_dataset_statistics", figures_dir)
+plt.show()
+
+# %% [markdown]
+# The paper reports for i-CIR 202 instances and 1,883 composed queries, 1–46 image queries and 1–5 text
+# queries per instance, 951–10,045 hard negatives per instance and 1–127 positives per composed query
+# (official README / dataset card; docs/paper.md §5). The tiny world copies the *layout*, not the scale.
+
+# %%
+paper = {"instances": 202, "composed queries": 1883}
+ours = {"instances": data.queries.instance.nunique(), "composed queries": len(data.queries),
+        "database images": len(data.database),
+        "hard negatives": int(db.hard_negative.sum()),
+        "median positives per query": float(stats["positives_per_query"].median())}
+record("00_overview_and_data", [{"quantity": k, "ours": v, "paper": paper.get(k)} for k, v in ours.items()],
+       figures_dir, profile)
+pd.DataFrame({"ours": ours, "paper (i-CIR)": paper})
+
+# %% [markdown]
+# ## What a query looks like
+# One instance: its query images with their texts, and a few database images (positives framed green,
+# hard negatives red). Without images on disk (a features-only profile) the boxes show the file names.
+
+# %%
+from basic.plots import retrieval_strip
+
+q = data.queries.iloc[0]
+same = data.database[data.database.instance == q.instance]
+pos = same[same.text == q.text].head(3)
+hard = same[is_hard_negative(same.path).to_numpy()].head(3)
+items = pd.concat([pos, hard])
+status = ["positive"] * len(pos) + ["hard negative"] * len(hard)
+fig, axes = plt.subplots(1, 1 + len(items), figsize=(2 * (1 + len(items)), 2.4), squeeze=False)
+retrieval_strip(axes[0], data, q, items, status)
+save_figure(fig, "fig1_example_query", figures_dir, pdf=False)
+plt.show()
