@@ -1,0 +1,151 @@
+"""The companion's own pieces: profiles, plot helpers, the notebooks' shape, runall.sh's contract."""
+import ast
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from basic import profiles
+from basic.plots import markdown_table, record, save_figure, save_table, write_summary
+from conftest import REPO, make_features
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHECK = "# NBVAL_CHECK_OUTPUT"
+
+
+def test_paper_results_are_the_transcribed_ones():
+    paper = profiles.PAPER_RESULTS.set_index("preset").paper_mmAP.to_dict()
+    assert paper == {"text": 3.01, "image": 3.04, "sum": 8.20, "product": 17.48, "weicom": 18.03,
+                     "basic": 31.64, "ablation-CMHXP": 34.35}
+    notes = (REPO / "docs" / "paper.md").read_text()
+    for value in paper.values():
+        assert f"{value:.2f}" in notes, f"{value} is not in docs/paper.md"
+    assert "README" in profiles.PAPER_RESULTS.attrs["source"]
+
+
+def test_every_paper_preset_exists():
+    from basic.config import preset
+    for name in profiles.PAPER_RESULTS.preset:
+        preset(name)
+
+
+def test_profiles_unknown_and_missing(tmp_path):
+    with pytest.raises(profiles.ProfileError, match="unknown profile"):
+        profiles.load_features("imagenet")
+    with pytest.raises(profiles.ProfileError, match="basic.realpath"):
+        profiles.load_features("icir", data_dir=tmp_path / "nothing")
+
+
+def test_icir_profile_reads_a_features_folder(tmp_path):
+    folder = make_features().save(tmp_path / "clip")
+    features = profiles.load_features("icir", data_dir=folder)
+    assert len(features.queries) == 12
+    data = profiles.dataset("icir", data_dir=folder)
+    assert data.root is None and len(data.database) == len(features.database)
+    assert profiles.categories(features.queries.instance, "icir") is None
+
+
+def test_tiny_categories_come_from_the_ids():
+    cats = profiles.categories(["mug_kimo", "mug_zora", "car_bab"], "tiny")
+    assert cats.to_dict() == {"car_bab": "car", "mug_kimo": "mug", "mug_zora": "mug"}
+
+
+def test_save_figure_and_table_are_reproducible(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    first = [p.read_bytes() for p in save_figure(fig, "figX", tmp_path)]
+    second = [p.read_bytes() for p in save_figure(fig, "figX", tmp_path)]
+    plt.close(fig)
+    assert first == second and {p.name for p in tmp_path.iterdir()} == {"figX.png", "figX.pdf"}
+    save_table(pd.DataFrame({"method": ["a", "b"], "mmAP": [1.234, np.nan]}), "tab", tmp_path)
+    assert (tmp_path / "tab.md").read_text().splitlines()[2] == "| a | 1.23 |"
+    assert list(pd.read_csv(tmp_path / "tab.csv").columns) == ["method", "mmAP"]
+    assert not list(tmp_path.glob(".*"))   # no temporary files left
+
+
+def test_record_and_summary(tmp_path):
+    record("02_x", [{"quantity": "BASIC mmAP", "ours": 12.5, "paper": 31.64}], tmp_path, "tiny")
+    record("03_y", [{"quantity": "gap", "ours": 0.3}], tmp_path, "tiny")
+    frame = write_summary(tmp_path)
+    assert list(frame.notebook) == ["02_x", "03_y"] and np.isnan(frame.paper.iloc[1])
+    md = (tmp_path / "summary.md").read_text()
+    assert "tiny world" in md and "| 02_x | tiny | BASIC mmAP | 12.50 | 31.64 |" in md
+    assert (tmp_path / "summary.csv").is_file()
+
+
+def test_markdown_table_keeps_named_index():
+    text = markdown_table(pd.DataFrame({"v": [1.0]}, index=pd.Index(["x"], name="k")))
+    assert text.splitlines()[0] == "| k | v |"
+
+
+# ----------------------------------------------------------------------------- the notebooks
+def test_notebooks_exist_numbered():
+    names = [p.stem for p in NOTEBOOKS]
+    assert len(names) >= 10 and [n[:2] for n in names] == [f"{i:02d}" for i in range(len(names))]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one papermill 'parameters' cell"
+    values = {}
+    exec(params[0].source, values)   # constants only
+    assert values["profile"] == "tiny" and values["data_dir"] is None and values["backbone"] is None
+    assert values["figures_dir"] == "../figures"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {path.stem[:2]} ")
+    for cell in code:
+        if CHECK not in cell.source:
+            assert not cell.outputs, f"{path.name}: commit no outputs except in {CHECK} cells"
+        tree = ast.parse("\n".join(l for l in cell.source.splitlines() if not l.startswith(("%", "!"))))
+        defined = [n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        assert set(defined) <= {"best_time"}, f"{path.name} defines {defined}: algorithms belong in basic/"
+
+
+def test_checked_cells_have_stored_outputs():
+    checked = [(p, c) for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells
+               if c.cell_type == "code" and CHECK in c.source]
+    assert 1 <= len(checked) <= 3
+    for path, cell in checked:
+        assert cell.outputs, f"{path.name}: a {CHECK} cell needs its expected output stored (make_notebooks.py --check)"
+
+
+def test_notebooks_match_their_sources():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_notebooks", REPO / "scripts" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sources = sorted((REPO / "scripts" / "notebook_sources").glob("*.py"))
+    assert [s.stem for s in sources] == [p.stem for p in NOTEBOOKS]
+    for src in sources:
+        want = [(c.cell_type, c.source) for c in module.parse(src.read_text()).cells]
+        have = [(c.cell_type, c.source) for c in nbformat.read(REPO / "notebooks" / f"{src.stem}.ipynb", 4).cells]
+        assert want == have, f"notebooks/{src.stem}.ipynb differs from its source: run scripts/make_notebooks.py"
+
+
+def test_runall_rejects_an_unknown_profile():
+    done = subprocess.run(["bash", str(REPO / "runall.sh"), "nonsense"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "BASIC_PYTHON": "python3"})
+    assert done.returncode == 2 and "usage" in done.stderr
+
+
+def test_runall_names_the_failing_notebook(tmp_path):
+    """A profile whose data is missing fails in the first notebook, and runall says which."""
+    import sys
+    done = subprocess.run(["bash", str(REPO / "runall.sh"), "icir", str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "BASIC_PYTHON": sys.executable, "HOME": str(tmp_path),
+                               "BASIC_DATA_DIR": str(tmp_path / "no-features")})
+    assert done.returncode == 1
+    assert "00_overview_and_data.ipynb FAILED" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "out" / "01_feature_extraction.ipynb").exists()
