@@ -9,7 +9,9 @@
 # Figures: figures/ for tiny (the published ones), figures/icir/ for icir, OUTDIR/figures for golden; results summary in
 # FIGURES/summary.md and FIGURES/summary.csv. Stops at the first failing notebook and names it.
 # Environment: .venv is created when missing (scripts/ensure_env.sh); BASIC_PYTHON=/path/to/python uses
-# an existing environment instead. BASIC_DATA_DIR and BASIC_BACKBONE become the notebooks' data_dir and backbone.
+# an existing environment instead. Data: $BASIC_DATA_DIR (tiny world, default data/tiny) and
+# $BASIC_ICIR_FEATURES (icir features folder, default features/clip) reach the notebooks through the
+# environment (basic.profiles); BASIC_BACKBONE=NAME becomes the notebooks' backbone parameter.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -31,13 +33,11 @@ rm -f "$FIG"/results/*.csv
 
 start=$(date +%s)
 extra=()
-[ -n "${BASIC_DATA_DIR:-}" ] && extra+=(-p data_dir "$BASIC_DATA_DIR")
 [ -n "${BASIC_BACKBONE:-}" ] && extra+=(-p backbone "$BASIC_BACKBONE")
 
 if [ "$PROFILE" = tiny ]; then
   echo "== the tiny world (built once, then cached under data/tiny/)"
-  "$PY" -c "from basic.profiles import build_tiny; import sys; print(build_tiny(sys.argv[1] if len(sys.argv) > 1 else None))" \
-    ${BASIC_DATA_DIR:+"$BASIC_DATA_DIR"}
+  "$PY" -c "from basic.profiles import build_tiny; print(build_tiny())"
 fi
 
 notebooks=(notebooks/[0-9][0-9]_*.ipynb)

@@ -56,10 +56,11 @@ def _check(profile: str) -> str:
 
 
 def default_data_dir(profile: str) -> Path:
-    """tiny: data/tiny; icir: features/clip (or $BASIC_ICIR_FEATURES); golden: the golden small case."""
+    """tiny: $BASIC_DATA_DIR or data/tiny (as basic.tinyworld); icir: $BASIC_ICIR_FEATURES or features/clip;
+    golden: $BASIC_GOLDEN_DIR/small or ../shared/golden/small."""
     _check(profile)
     if profile == "tiny":
-        return Path(os.environ.get("BASIC_TINY_DIR", REPO / "data" / "tiny"))
+        return Path(os.environ.get("BASIC_DATA_DIR") or REPO / "data" / "tiny")
     if profile == "icir":
         return Path(os.environ.get("BASIC_ICIR_FEATURES", REPO / "features" / "clip"))
     golden = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "golden"))
@@ -83,7 +84,7 @@ def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -
     if (out / "features.npz").is_file():
         return out
     print("building the tiny world (first use; cached afterwards) ...", file=sys.stderr)
-    cmd = [sys.executable, "-m", "basic.tinyworld", "build"]
+    cmd = [sys.executable, "-m", "basic.tinyworld", "build", "--data", str(data_dir)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=quiet, text=True)
     if done.returncode != 0 or not (out / "features.npz").is_file():
