@@ -55,11 +55,14 @@ def test_plan_roles_and_counts():
     only = {INSTANCES[0].id}
     q, d, _ = build.plan(only=only)
     q, d = pd.DataFrame(q), pd.DataFrame(d)
-    assert len(q) == build.N_IMAGE_QUERIES * build.N_TEXT_QUERIES
+    n_text, n_img = q.text.nunique(), q.path.nunique()
+    assert len(q) == n_img * n_text
+    assert build.N_TEXT_QUERIES[0] <= n_text <= build.N_TEXT_QUERIES[1]
+    assert build.N_IMAGE_QUERIES[0] <= n_img <= build.N_IMAGE_QUERIES[1]
     assert set(d.instance) == only and d.path.is_unique
     roles = d.role.value_counts()
-    assert roles["positive"] == build.N_POS * build.N_TEXT_QUERIES
-    assert roles["composed"] == build.N_COMPOSED * build.N_TEXT_QUERIES
+    assert build.N_POS[0] * n_text <= roles["positive"] <= build.N_POS[1] * n_text
+    assert roles["composed"] == build.N_COMPOSED * n_text
     assert (d.path.str.contains("/hn/") == d.role.isin(["visual", "textual", "composed"])).all()
     # only positives carry a query text; textual negatives show the queried condition on another instance
     assert set(d.text[d.role != "positive"]) == {build.NEGATIVE_TEXT}
@@ -81,10 +84,10 @@ def test_layout_is_read_by_the_icir_loader(tmp_path):
     data = load_icir(root)
     assert all(p.is_file() for p in data.image_paths("queries") + data.image_paths("database"))
     stats = statistics(data.queries, data.database)
-    assert (stats["positives_per_query"] == build.N_POS).all()
-    assert (stats["image_queries_per_instance"] == build.N_IMAGE_QUERIES).all()
-    n_hn = build.N_VIS_SELF + build.N_VIS_TWIN + 4 * build.N_TXT_PER_OTHER * build.N_TEXT_QUERIES \
-        + build.N_COMPOSED * build.N_TEXT_QUERIES
+    assert stats["positives_per_query"].between(*build.N_POS).all()
+    assert stats["image_queries_per_instance"].between(*build.N_IMAGE_QUERIES).all()
+    n_text = stats["text_queries_per_instance"]
+    n_hn = build.N_VIS_SELF + build.N_VIS_TWIN + (4 * build.N_TXT_PER_OTHER + build.N_COMPOSED) * n_text
     assert (stats["hard_negatives_per_instance"] == n_hn).all()
     d = 4
     Features(query_image=np.ones((len(data.queries), d)), query_text=np.ones((len(data.queries), d)),

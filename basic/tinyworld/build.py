@@ -45,9 +45,9 @@ from .world import CONDITIONS, KINDS, WORLD_SEED, make_instances, rng_for
 
 VERSION = "tiny-icir-1.0"
 # frozen design (per instance); see docs/tinyworld_card.md
-N_TEXT_QUERIES = 3        # conditions of three different kinds
-N_IMAGE_QUERIES = 3
-N_POS = 4                 # positives per (instance, queried condition)
+N_TEXT_QUERIES = (2, 4)   # per instance, drawn in this range: conditions of different kinds
+N_IMAGE_QUERIES = (2, 4)  # per instance, drawn in this range
+N_POS = (2, 6)            # positives per (instance, queried condition), drawn in this range
 N_VIS_SELF = 16           # the instance under non-queried conditions (4 of them plain)
 N_VIS_TWIN = 6            # the look-alike under non-queried conditions (2 plain)
 N_TXT_PER_OTHER = 2       # each other same-category instance under each queried condition
@@ -77,13 +77,15 @@ def plan(seed: int = WORLD_SEED, only=None):
         if only is not None and inst.id not in only:
             continue
         rng = rng_for(seed, "icir", inst.id)
-        kinds = rng.choice(KINDS, size=N_TEXT_QUERIES, replace=False)
+        n_text = int(rng.integers(N_TEXT_QUERIES[0], N_TEXT_QUERIES[1] + 1))
+        n_img = int(rng.integers(N_IMAGE_QUERIES[0], N_IMAGE_QUERIES[1] + 1))
+        kinds = rng.choice(KINDS, size=n_text, replace=False)
         queried = [str(rng.choice(keys_by_kind[k])) for k in kinds]
         others = [k for k in all_keys if k not in queried]
         same_cat = [i for i in insts if i.category == inst.category and i.id not in (inst.id, inst.twin)]
         other_cat = [i for i in insts if i.category != inst.category]
         qdir, ddir = f"query/{inst.id}", f"database/{inst.id}"
-        for k in range(N_IMAGE_QUERIES):
+        for k in range(n_img):
             path = f"{qdir}/q{k}.png"
             for c in queried:
                 queries.append(dict(path=path, text=text_of[c], instance=inst.id, shown=inst.id, condition="neutral",
@@ -96,7 +98,7 @@ def plan(seed: int = WORLD_SEED, only=None):
                                  seed=("icir", inst.id, name)))
 
         for c in queried:
-            for k in range(N_POS):
+            for k in range(int(rng.integers(N_POS[0], N_POS[1] + 1))):
                 add(f"pos_{c}_{k}", inst.id, c, "positive", False)
         vis = ["neutral"] * 4 + list(rng.choice(others, size=N_VIS_SELF - 4, replace=False))
         for k, c in enumerate(vis):

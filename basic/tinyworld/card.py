@@ -78,7 +78,8 @@ def zero_shot(per_instance: int = 10, seed: int = WORLD_SEED) -> dict:
         "category (16-way)": float((np.argmax(img @ t_cat.T, 1) == cat_idx).mean()),
         "instance (96-way)": float((np.argmax(img @ t_inst.T, 1) == inst_idx).mean()),
         "instance within its category (6-way)": float(np.mean(within)),
-        "condition (19-way, non-plain images)": float((np.argmax(img[has_cond] @ t_cond.T, 1) == cond_idx[has_cond]).mean()),
+        "condition (19-way, non-plain images)": float((np.argmax(img[has_cond] @ t_cond.T, 1) == cond_idx[has_cond]).mean())
+        if has_cond.any() else float("nan"),
         "image->image same instance mAP (plain query, any condition)": float(np.mean(aps)),
     }
 
@@ -88,18 +89,18 @@ def composition_curve(f) -> tuple[pd.DataFrame, dict]:
     from ..metrics import average_precision_trapezoid, positive_ranks, summarize
 
     qi, qt, db = _unit(f.query_image), _unit(f.query_text), _unit(f.db_image)
-    q, d = f.queries, f.database
-    groups = [(inst, np.flatnonzero(q.instance.values == inst), np.flatnonzero(d.instance.values == inst))
-              for inst in sorted(set(q.instance))]
+    q_inst, q_text = np.asarray(f.queries.instance, dtype=str), np.asarray(f.queries.text, dtype=str)
+    d_inst, d_text = np.asarray(f.database.instance, dtype=str), np.asarray(f.database.text, dtype=str)
+    groups = [(inst, np.flatnonzero(q_inst == inst), np.flatnonzero(d_inst == inst)) for inst in sorted(set(q_inst))]
     rows, blocks = [], {}
     for w in WEIGHTS:
-        ap = np.zeros(len(q))
+        ap = np.zeros(len(q_inst))
         for inst, qr, dr in groups:
             s = w * (qt[qr] @ db[dr].T) + (1 - w) * (qi[qr] @ db[dr].T)
-            pos = q.text.values[qr][:, None] == d.text.values[dr][None, :]
+            pos = q_text[qr][:, None] == d_text[dr][None, :]
             ap[qr] = average_precision_trapezoid(positive_ranks(s, pos))
             blocks.setdefault(w, []).append((qr, dr, s))
-        rows.append({"w (text weight)": w, **summarize(ap, q.instance.values)})
+        rows.append({"w (text weight)": w, **summarize(ap, q_inst)})
     return pd.DataFrame(rows), blocks
 
 
@@ -121,7 +122,7 @@ def _md(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join(out)
 
 
-def measure(data: Path, features_dir: Path) -> dict:
+def measure(data: Path, features_dir: Path, zero_shot_per_instance: int = 10) -> dict:
     from ..features import Features
     from ..icir import load_icir, statistics, summary
     from ..retrieval import evaluate
@@ -131,7 +132,7 @@ def measure(data: Path, features_dir: Path) -> dict:
     stats = summary(statistics(icir.queries, icir.database))
     f = Features.load(features_dir)
     manifest = pd.read_csv(data / "icir" / "manifest.csv", dtype=str, keep_default_na=False)
-    roles = manifest.set_index("path").loc[f.database.path, "role"].to_numpy()
+    roles = np.asarray(manifest.set_index("path").loc[np.asarray(f.database.path, dtype=str), "role"], dtype=str)
     methods = {}
     for m in METHODS:
         r = evaluate(f, m)
@@ -140,7 +141,7 @@ def measure(data: Path, features_dir: Path) -> dict:
     best = curve.loc[curve["mmAP"].idxmax()]
     role_rows = {f"w={w}": top10_roles(blocks[w], roles) for w in (0.0, float(best["w (text weight)"]), 1.0)}
     return {"stats": stats, "methods": methods, "curve": curve, "best": best, "roles": role_rows,
-            "zero_shot": zero_shot(), "n_queries": len(f.queries), "n_db": len(f.database),
+            "zero_shot": zero_shot(zero_shot_per_instance), "n_queries": len(f.queries), "n_db": len(f.database),
             "n_instances": f.queries.instance.nunique(), "seconds": time.time() - t0}
 
 
@@ -180,9 +181,9 @@ real problem, nothing about BASIC on real images.
 * The design (counts below) was frozen before any retrieval method was measured on it.
 
 ## The tiny i-CIR (layout of i-CIR: `query_files.csv`, `database_files.csv`, `query/`, `database/<instance>/hn/`)
-Per instance: {N_IMAGE_QUERIES} image queries (the instance, plain) × {N_TEXT_QUERIES} text queries
-(conditions of three different kinds) = {N_IMAGE_QUERIES * N_TEXT_QUERIES} composed queries; a database of
-{N_POS} positives per text query; hard negatives — visual: the instance under {N_VIS_SELF} non-queried
+Per instance: {N_IMAGE_QUERIES[0]}–{N_IMAGE_QUERIES[1]} image queries (the instance, plain) ×
+{N_TEXT_QUERIES[0]}–{N_TEXT_QUERIES[1]} text queries (conditions of different kinds) = composed queries; a
+database of {N_POS[0]}–{N_POS[1]} positives per text query; hard negatives — visual: the instance under {N_VIS_SELF} non-queried
 conditions and its look-alike under {N_VIS_TWIN}; textual: each of the 4 other same-category instances
 {N_TXT_PER_OTHER}× under each queried condition; composed: the look-alike {N_COMPOSED}× under each queried
 condition — and {N_DISTRACTORS} distractors (other categories, random conditions, queried ones included).

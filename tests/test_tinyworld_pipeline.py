@@ -1,0 +1,37 @@
+"""End to end on a few instances: render -> extract through basic.extract -> Features -> card numbers."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("open_clip")
+
+
+def test_build_extract_measure(tmp_path, monkeypatch):
+    from basic.features import Features
+    from basic.tinyworld import build, card, model, world
+    from basic.tinyworld.train import export_fp16
+
+    torch.set_num_threads(1)
+    net, _ = model.create_untrained(0)  # untrained weights: this tests plumbing, not quality
+    ckpt = export_fp16(net, tmp_path / "tiny.fp16.pt")
+    monkeypatch.setattr(model, "CHECKPOINT", ckpt)
+    insts = world.make_instances()
+    only = {insts[0].id, insts[1].id, insts[50].id}
+    data = tmp_path / "tiny"
+    build.write_benchmark(data / "icir", workers=1, only=only)
+    build.write_assets(data / "assets", workers=1, n_synthetic=6)
+    np.save(data / "assets" / "image_mean.npy", np.zeros(128, np.float32))
+    out = data / "features" / "tiny"
+    build.extract(data, out, workers=0)
+    f = Features.load(out)
+    assert f.query_text_context.shape == f.query_text.shape and f.dim == 128
+    assert len(f.synthetic_prompts) == 6 and f.corpus_pos_prompts[0] == "object_name"
+    assert set(f.queries.instance) == only
+    m = card.measure(data, out, zero_shot_per_instance=1)
+    assert set(m["methods"]) == set(card.METHODS)
+    assert len(m["curve"]) == len(card.WEIGHTS)
+    # w = 0 and w = 1 of the mixture are image-only and text-only
+    assert np.isclose(m["curve"]["mmAP"].iloc[0], m["methods"]["image"]["mmAP"], atol=0.02)
+    assert np.isclose(m["curve"]["mmAP"].iloc[-1], m["methods"]["text"]["mmAP"], atol=0.02)
+    path = card.write_card(m, tmp_path / "card.md")
+    assert "Composition test" in path.read_text()
