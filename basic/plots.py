@@ -153,7 +153,8 @@ def retrieval_strip(axes, dataset, query: pd.Series, items: pd.DataFrame, status
     ``items``: database label rows in rank order; ``status``: 'positive' / 'hard negative' / 'other' per item.
     """
     entries = [(query.path, f"query\n{query.instance}\n+ \"{query.text}\"", "query")]
-    entries += [(row.path, f"#{k + 1} {row.text}", s) for k, (row, s) in
+    entries += [(row.path, f"#{k + 1} {row.text if row.text not in ('-', 'none', '') else Path(row.path).stem}", s)
+                for k, (row, s) in
                 enumerate(zip(items.itertuples(index=False), status))]
     for ax, (path, title, s) in zip(axes, entries):
         img = _load_image(dataset.image_path(path))

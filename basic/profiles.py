@@ -137,7 +137,10 @@ class Dataset:
 
 
 def dataset(profile: str = "tiny", data_dir=None) -> Dataset:
-    """The benchmark's root folder and label frames (columns instance, text, path)."""
+    """The benchmark's root folder and label frames (columns instance, text, path).
+
+    icir: the images are looked for in $BASIC_ICIR_ROOT, else in the download cache of ``basic.realpath``;
+    without them, pictures show file names only."""
     _check(profile)
     from .icir import load_icir
     if profile == "tiny":
@@ -148,8 +151,11 @@ def dataset(profile: str = "tiny", data_dir=None) -> Dataset:
             return Dataset(root, d.queries, d.database)
     if profile == "icir":
         features = load_features("icir", data_dir)
-        root = features.meta.get("data") or features.meta.get("root") or os.environ.get("BASIC_ICIR_ROOT")
-        if root and Path(root).is_dir():
+        root = os.environ.get("BASIC_ICIR_ROOT") or features.meta.get("root")
+        if not root:
+            from .fetch import cache_dir
+            root = cache_dir() / "icir_v1.0.0" / "icir"          # where basic.realpath unpacks the tarball
+        if Path(root).is_dir():
             d = load_icir(root)
             return Dataset(Path(root), d.queries, d.database)
         return Dataset(None, features.queries, features.database)

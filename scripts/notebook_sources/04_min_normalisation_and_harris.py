@@ -49,13 +49,14 @@ print(f"{len(si)} synthetic pairs: s_v,min = {s_v_min:.3f}, s_t,min = {s_t_min:.
 # %% [markdown]
 # ## The fusion surface
 # The score as a function of (ŝ_v, ŝ_t) for three values of λ. With λ = 0 (the product) the level sets are
-# hyperbolas that reach far along the axes; with λ > 0 the top scores retreat to the diagonal.
+# hyperbolas that reach far along the axes; with λ > 0 the top scores retreat to the diagonal, and a candidate
+# strong in one modality only scores below 0. (At λ = 1/4 the score is −(ŝ_t − ŝ_v)²/4: only balance counts; beyond it every score is ≤ 0.)
 
 # %%
 grid = np.linspace(0, 1, 101)
 sv, stt = np.meshgrid(grid, grid)
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
-for ax, lam in zip(axes, (0.0, 0.1, 0.25)):
+for ax, lam in zip(axes, (0.0, 0.1, 0.2)):
     z = eq.harris_fusion(stt, sv, lam)
     cs = ax.contourf(sv, stt, z, levels=20, cmap="viridis")
     ax.contour(sv, stt, z, levels=[0], colors="white", linewidths=1.5)
