@@ -87,6 +87,10 @@ record("00_overview_and_data", [{"quantity": k, "ours": v, "paper": paper.get(k)
        figures_dir, profile)
 pd.DataFrame({"ours": ours, "paper (i-CIR)": paper})
 
+# %%
+# NBVAL_CHECK_OUTPUT
+print({k: ours[k] for k in ("instances", "composed queries", "database images", "hard negatives")})
+
 # %% [markdown]
 # ## What a query looks like
 # One instance: its query images with their texts, and a few database images (positives framed green,
