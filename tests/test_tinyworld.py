@@ -106,3 +106,12 @@ def test_assets(tmp_path):
     assert set(c.text for c in world.CONDITIONS) <= set(neg.iloc[:, 0])
     syn = pd.read_csv(adir / "synthetic_prompts.csv")
     assert len(syn) == 5 and all((adir / p).is_file() for p in syn.path)
+
+
+def test_pretraining_set_resumes_and_rerenders_identically(tmp_path):
+    from basic.tinyworld import data
+    data.build_pretrain(n=24, root=tmp_path, shard=12, workers=1)
+    images, inst, cond, caps = data.load_pretrain(n=24, root=tmp_path, shard=12)
+    assert images.shape == (24, 64, 64, 3) and len(caps) == 24
+    assert np.array_equal(data.pretrain_images(np.arange(24), n=24, workers=1, shard=12), images)
+    assert {c for c in cond} <= {c.key for c in world.CONDITIONS} | {"neutral"}

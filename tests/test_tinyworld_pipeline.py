@@ -20,13 +20,13 @@ def test_build_extract_measure(tmp_path, monkeypatch):
     data = tmp_path / "tiny"
     build.write_benchmark(data / "icir", workers=1, only=only)
     build.write_assets(data / "assets", workers=1, n_synthetic=6)
-    np.save(data / "assets" / "image_mean.npy", np.zeros(128, np.float32))
     out = data / "features" / "tiny"
-    build.extract(data, out, workers=0)
+    build.extract(data, out, workers=1, n_mean=8)
     f = Features.load(out)
     assert f.query_text_context.shape == f.query_text.shape and f.dim == 128
     assert len(f.synthetic_prompts) == 6 and f.corpus_pos_prompts[0] == "object_name"
     assert set(f.queries.instance) == only
+    assert np.isclose(np.linalg.norm(f.image_mean), np.linalg.norm(f.image_mean)) and f.image_mean.shape == (128,)
     m = card.measure(data, out, zero_shot_per_instance=1)
     assert set(m["methods"]) == set(card.METHODS)
     assert len(m["curve"]) == len(card.WEIGHTS)

@@ -14,7 +14,7 @@ Layout (``DATA`` = data/tiny, $BASIC_DATA_DIR or --data)::
     DATA/assets/                     made the way the paper makes them
       corpus_pos.csv                 positive (object) corpus, header object_name
       corpus_neg.csv                 negative (style / condition) corpus, header style_name
-      image_mean.npy                 mean of L2-normalised image features of pretraining images
+      image_mean_<model>_<n>.npy     mean of L2-normalised image features of n pretraining images
       synthetic/<k>.png, synthetic_prompts.csv   min-normalisation set rendered from random prompts
     DATA/features/tiny/              a basic.features.Features folder
 
@@ -39,7 +39,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .captions import prompt
-from .data import data_dir, load_pretrain
+from .data import data_dir
 from .render import render
 from .world import CONDITIONS, KINDS, WORLD_SEED, make_instances, rng_for
 
@@ -54,7 +54,7 @@ N_TXT_PER_OTHER = 2       # each other same-category instance under each queried
 N_COMPOSED = 3            # the look-alike under each queried condition
 N_DISTRACTORS = 60        # other categories under random conditions
 N_SYNTHETIC = 1000
-N_MEAN_IMAGES = 10_000
+N_MEAN_IMAGES = 5_000
 NEGATIVE_TEXT = "-"
 
 EXTRA_NEG = ("a pencil drawing", "a sketch", "pixel art", "a painting", "in the dark", "snowy", "under the sea",
@@ -224,24 +224,25 @@ def write_assets(adir: Path, seed: int = WORLD_SEED, size: int = 64, workers: in
     return adir
 
 
-def pretrain_image_mean(backbone, root=None, n: int = N_MEAN_IMAGES, n_images: int = 80_000,
-                        seed: int = WORLD_SEED, batch_size: int = 500) -> np.ndarray:
-    """Mean of the L2-normalised image features of ``n`` pretraining images (the LAION-1M analogue)."""
+def pretrain_image_mean(backbone, n: int = N_MEAN_IMAGES, n_images: int = 80_000, seed: int = WORLD_SEED,
+                        batch_size: int = 500, workers: int = 2) -> np.ndarray:
+    """Mean of the L2-normalised image features of the first ``n`` pretraining images (the LAION-1M
+    analogue). The images are rendered afresh from the pretraining stream, so no pretraining shards are needed."""
     import torch
+    from .data import pretrain_images
     from .train import to_input
-    images, *_ = load_pretrain(n=n_images, root=root, seed=seed)
-    pick = np.sort(rng_for(seed, "image-mean").choice(len(images), size=min(n, len(images)), replace=False))
+    images = pretrain_images(np.arange(min(n, n_images)), n=n_images, seed=seed, workers=workers)
     total = None
     with torch.no_grad():
-        for s in tqdm(range(0, len(pick), batch_size), desc="image mean (pretraining images)"):
-            x = to_input(torch.from_numpy(images[pick[s:s + batch_size]])).to(backbone.device)
-            f = backbone.model.encode_image(x).float()
-            f = torch.nn.functional.normalize(f, dim=-1).sum(0).cpu().numpy()
-            total = f if total is None else total + f
-    return (total / len(pick)).astype(np.float32)
+        for s in tqdm(range(0, len(images), batch_size), desc="image mean (pretraining images)"):
+            x = to_input(torch.from_numpy(images[s:s + batch_size])).to(backbone.device)
+            f = torch.nn.functional.normalize(backbone.model.encode_image(x).float(), dim=-1)
+            total = f.sum(0).cpu().numpy() if total is None else total + f.sum(0).cpu().numpy()
+    return (total / len(images)).astype(np.float32)
 
 
-def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_images: int = 80_000):
+def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_images: int = 80_000,
+            n_mean: int = N_MEAN_IMAGES):
     """All features through basic.extract (the same open_clip code path as ViT-L/14)."""
     import torch
     from ..extract import encode_images, encode_texts, extract_benchmark, load_backbone
@@ -250,11 +251,11 @@ def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     backbone = load_backbone("tiny", device="cpu")
     adir = data / "assets"
-    mean_path = adir / "image_mean.npy"
+    mean_path = adir / f"image_mean_{backbone.key}_{n_mean}.npy"  # depends on the model: keyed by it
     if mean_path.exists():
         image_mean = np.load(mean_path)
     else:
-        image_mean = pretrain_image_mean(backbone, data, n_images=n_images)
+        image_mean = pretrain_image_mean(backbone, n=n_mean, n_images=n_images, workers=workers)
         with tempfile.NamedTemporaryFile(dir=adir, suffix=".npy", delete=False) as f:
             np.save(f, image_mean)
         os.replace(f.name, mean_path)
@@ -267,7 +268,7 @@ def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_
                               num_workers=workers, cache_dir=data / "cache", overwrite=overwrite)
     feats = feats.replace(synthetic_prompts=syn.prompt.to_numpy(),
                           meta={**feats.meta, "dataset": "tiny i-CIR", "dataset_version": VERSION,
-                                "image_mean": "mean of L2-normalised features of 10k pretraining images",
+                                "image_mean": f"mean of L2-normalised features of the first {n_mean} pretraining images",
                                 "synthetic": f"{len(syn)} renders of random world prompts"})
     feats.save(out)
     return feats

@@ -199,8 +199,8 @@ Positives carry the query text; every other database row carries the text `-`.
 * positive corpus `assets/corpus_pos.csv`: the 16 categories, 3 addition objects, 96 instance phrases;
   the first 100 entries contextualise the text queries;
 * negative corpus `assets/corpus_neg.csv`: the 19 condition texts and 20 paraphrases;
-* image mean `assets/image_mean.npy`: mean of the L2-normalised tiny-CLIP features of 10,000
-  pretraining images (the LAION-1M analogue);
+* image mean `assets/image_mean_<model key>_5000.npy`: mean of the L2-normalised tiny-CLIP features of the first
+  5,000 pretraining images (the LAION-1M analogue);
 * synthetic set `assets/synthetic/` + `synthetic_prompts.csv`: 1,000 renders of random world prompts
   (instance × condition), for min-normalisation.
 

@@ -53,7 +53,7 @@ def pretrain_samples(n: int, seed: int = WORLD_SEED):
 def _render_shard(args):
     seed, start, stop, size = args
     insts = make_instances(seed)
-    inst_idx, cond = pretrain_samples(stop, seed)
+    inst_idx, cond = pretrain_samples(stop, seed)  # a shard's pairs are the first `stop` of this plan
     imgs, caps = [], []
     for i in range(start, stop):
         inst = insts[inst_idx[i]]
@@ -61,6 +61,29 @@ def _render_shard(args):
         caps.append(caption(inst, cond[i], rng_for(seed, "pretrain-caption", i)))
     return (np.stack(imgs), np.array([insts[k].id for k in inst_idx[start:stop]]),
             cond[start:stop].astype(str), np.array(caps))
+
+
+def _render_indices(args):
+    seed, n, indices, size, shard = args
+    insts = make_instances(seed)
+    plans, out = {}, []
+    for i in indices:
+        stop = min(n, (int(i) // shard + 1) * shard)  # the plan of i's shard, as _render_shard draws it
+        if stop not in plans:
+            plans[stop] = pretrain_samples(stop, seed)
+        inst_idx, cond = plans[stop]
+        out.append(render_array(insts[inst_idx[i]], cond[i], (seed, "pretrain", int(i)), size=size))
+    return np.stack(out)
+
+
+def pretrain_images(indices, n: int = 80_000, seed: int = WORLD_SEED, size: int = 64, workers: int = 2,
+                    shard: int = 5000) -> np.ndarray:
+    """The pretraining images at ``indices`` (rendered afresh: identical to the shards' pixels)."""
+    indices = np.asarray(indices)
+    chunks = [(seed, n, indices[i:i + 500], size, shard) for i in range(0, len(indices), 500)]
+    with ProcessPoolExecutor(max(1, workers)) as pool:
+        parts = list(tqdm(pool.map(_render_indices, chunks), total=len(chunks), desc="render pretraining images"))
+    return np.concatenate(parts)
 
 
 def build_pretrain(n: int = 50_000, root=None, seed: int = WORLD_SEED, size: int = 64,
