@@ -82,6 +82,13 @@ def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -
     data_dir = Path(data_dir) if data_dir else default_data_dir("tiny")
     out = _tiny_features_dir(data_dir, None)
     if (out / "features.npz").is_file():
+        try:
+            from .tinyworld.model import CHECKPOINT
+            if CHECKPOINT.is_file() and CHECKPOINT.stat().st_mtime > (out / "features.npz").stat().st_mtime:
+                print(f"warning: {out} is older than the tiny CLIP checkpoint {CHECKPOINT.name}; rebuild it with "
+                      "`python -m basic.tinyworld build --overwrite`", file=sys.stderr)
+        except ImportError:
+            pass
         return out
     print("building the tiny world (first use; cached afterwards) ...", file=sys.stderr)
     cmd = [sys.executable, "-m", "basic.tinyworld", "build", "--data", str(data_dir)]
