@@ -7,7 +7,7 @@
 #     OUTDIR   where the executed notebooks and their logs go (default out/PROFILE/, git-ignored)
 #
 # Figures: figures/ for tiny (the published ones), figures/icir/ for icir, OUTDIR/figures for golden; results summary in
-# FIGURES/summary.md and FIGURES/summary.csv. Stops at the first failing notebook and names it.
+# FIGURES/summary.md and FIGURES/summary.csv ($BASIC_FIGURES_DIR overrides FIGURES). Stops at the first failing notebook and names it.
 # Environment: .venv is created when missing (scripts/ensure_env.sh); BASIC_PYTHON=/path/to/python uses
 # an existing environment instead. Data: $BASIC_DATA_DIR (tiny world, default data/tiny) and
 # $BASIC_ICIR_FEATURES (icir features folder, default features/clip) reach the notebooks through the
@@ -28,6 +28,7 @@ export MPLBACKEND=Agg
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [ -n "$FIG" ] || FIG="$OUT/figures"   # golden: development figures stay out of figures/
+FIG="${BASIC_FIGURES_DIR:-$FIG}"
 mkdir -p "$FIG/results"
 rm -f "$FIG"/results/*.csv
 

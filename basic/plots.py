@@ -72,7 +72,7 @@ def save_table(frame: pd.DataFrame, name: str, figures_dir="../figures") -> list
 
 
 # ----------------------------------------------------------------------------- key numbers
-def record(notebook: str, rows, figures_dir="../figures", profile: str = "tiny") -> Path:
+def record(notebook: str, rows, figures_dir="../figures", profile: str = "tiny") -> None:
     """Record a notebook's key numbers: rows of dicts with ``quantity``, ``ours`` and optionally ``paper``.
 
     They land in figures_dir/results/NOTEBOOK.csv; ``write_summary`` gathers every notebook's.
@@ -87,7 +87,6 @@ def record(notebook: str, rows, figures_dir="../figures", profile: str = "tiny")
     path = folder / f"{notebook}.csv"
     _atomic_save(path, lambda tmp: frame[["notebook", "profile", "quantity", "ours", "paper"]]
                  .to_csv(tmp, index=False, float_format="%.4f"))
-    return path
 
 
 def write_summary(figures_dir="figures", notebooks_done=None) -> pd.DataFrame:

@@ -145,7 +145,9 @@ def test_runall_names_the_failing_notebook(tmp_path):
     done = subprocess.run(["bash", str(REPO / "runall.sh"), "icir", str(tmp_path / "out")], capture_output=True,
                           text=True, timeout=300,
                           env={"PATH": "/usr/bin:/bin", "BASIC_PYTHON": sys.executable, "HOME": str(tmp_path),
-                               "BASIC_ICIR_FEATURES": str(tmp_path / "no-features")})
+                               "BASIC_ICIR_FEATURES": str(tmp_path / "no-features"),
+                               "BASIC_FIGURES_DIR": str(tmp_path / "figures")})
     assert done.returncode == 1
     assert "00_overview_and_data.ipynb FAILED" in done.stderr, done.stderr[-2000:]
     assert not (tmp_path / "out" / "01_feature_extraction.ipynb").exists()
+    assert not (REPO / "figures" / "icir").exists()
