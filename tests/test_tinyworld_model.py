@@ -28,7 +28,7 @@ def test_committed_checkpoint_loads_offline(monkeypatch):
     img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
     x = preprocess(img).unsqueeze(0)
     from basic.tinyworld.train import to_input
-    assert torch.allclose(x, to_input(torch.from_numpy(np.asarray(img))[None]), atol=1e-5)
+    assert torch.allclose(x, to_input(torch.from_numpy(np.array(img))[None]), atol=1e-5)
     with torch.no_grad():
         fi = model.encode_image(x)
         ft = model.encode_text(tokenizer(["at night", "a photo of a mug"]))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import tempfile
 import time
@@ -296,6 +297,7 @@ def main(argv=None):
         return
     t1 = time.time()
     extract(data, out, overwrite=args.overwrite, workers=args.workers)
+    _atomic_text(data / "build_timing.json", json.dumps({"render_s": t1 - t0, "extract_s": time.time() - t1}))
     print(f"features in {out} ({time.time() - t1:.0f} s); total {time.time() - t0:.0f} s")
 
 
