@@ -106,7 +106,7 @@ def write_summary(figures_dir="figures", notebooks_done=None) -> pd.DataFrame:
         lines.append("**These are the tiny world's numbers**, not the paper's: the paper column shows the "
                      "paper's i-CIR (CLIP ViT-L/14) values only for orientation.")
     lines.append("A blank paper cell means the paper's number was not transcribed (docs/paper.md).\n")
-    lines.append(markdown_table(frame))
+    lines.append(markdown_table(frame, floatfmt="{:.4g}"))
     _atomic_save(folder / "summary.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
     return frame
 

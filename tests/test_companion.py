@@ -77,7 +77,7 @@ def test_record_and_summary(tmp_path):
     frame = write_summary(tmp_path)
     assert list(frame.notebook) == ["02_x", "03_y"] and np.isnan(frame.paper.iloc[1])
     md = (tmp_path / "summary.md").read_text()
-    assert "tiny world" in md and "| 02_x | tiny | BASIC mmAP | 12.50 | 31.64 |" in md
+    assert "tiny world" in md and "| 02_x | tiny | BASIC mmAP | 12.5 | 31.64 |" in md
     assert (tmp_path / "summary.csv").is_file()
 
 
