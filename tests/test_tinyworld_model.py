@@ -21,6 +21,13 @@ def test_config_registers_with_open_clip():
 
 @pytest.mark.skipif(not tm.CHECKPOINT.is_file(), reason="trained checkpoint not present")
 def test_committed_checkpoint_loads_offline(monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("loading the tiny CLIP tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert tm.CHECKPOINT.stat().st_size < 25e6
     model, preprocess, tokenizer = tm.load_tiny_clip("cpu")
