@@ -22,6 +22,7 @@ from .data import REPO, data_dir
 from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for
 
 CARD = REPO / "docs" / "tinyworld_card.md"
+EXAMPLES = REPO / "docs" / "tinyworld_examples.png"
 WEIGHTS = tuple(round(w, 1) for w in np.linspace(0, 1, 11))
 METHODS = ("text", "image", "sum", "product", "basic")
 
@@ -72,7 +73,8 @@ def zero_shot(per_instance: int = 10, seed: int = WORLD_SEED) -> dict:
         order = np.argsort(-s, kind="stable")
         hits = pos[order]
         ranks = np.flatnonzero(hits)
-        aps.append(np.mean((np.arange(len(ranks)) + 1) / (ranks + 1)))
+        if len(ranks):
+            aps.append(np.mean((np.arange(len(ranks)) + 1) / (ranks + 1)))
     return {
         "images": len(rows),
         "category (16-way)": float((np.argmax(img @ t_cat.T, 1) == cat_idx).mean()),
@@ -80,7 +82,7 @@ def zero_shot(per_instance: int = 10, seed: int = WORLD_SEED) -> dict:
         "instance within its category (6-way)": float(np.mean(within)),
         "condition (19-way, non-plain images)": float((np.argmax(img[has_cond] @ t_cond.T, 1) == cond_idx[has_cond]).mean())
         if has_cond.any() else float("nan"),
-        "image->image same instance mAP (plain query, any condition)": float(np.mean(aps)),
+        "image->image same instance mAP (plain query, any condition)": float(np.mean(aps)) if aps else float("nan"),
     }
 
 
@@ -112,6 +114,20 @@ def top10_roles(blocks, roles: np.ndarray, k: int = 10) -> dict:
             counts[r] = counts.get(r, 0) + 1
     total = sum(counts.values())
     return {r: counts.get(r, 0) / total for r in ("positive", "visual", "textual", "composed", "distractor")}
+
+
+def examples_figure(path: Path = EXAMPLES, seed: int = WORLD_SEED) -> Path:
+    """One look-alike pair from 6 categories (rows) under plain + every condition (columns)."""
+    from PIL import Image
+    from .render import render_array
+    insts = make_instances(seed)
+    keys = ["neutral"] + [c.key for c in CONDITIONS]
+    rows = [np.concatenate([render_array(inst, k, (seed, "card", inst.id, k)) for k in keys], 1)
+            for inst in insts[0:36:12] + insts[1:36:12] + insts[60:96:12]]
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    Image.fromarray(np.concatenate(rows, 0)).quantize(256).save(tmp, optimize=True)
+    tmp.replace(path)
+    return path
 
 
 def _training_summary() -> str:
@@ -217,6 +233,11 @@ real problem, nothing about BASIC on real images.
   after a plumbing run (a 40-step model, 7 instances) was to draw the per-instance numbers of image
   queries, text queries and positives from ranges instead of fixed values, so that Fig. 2 has spread.
 
+![examples](tinyworld_examples.png)
+
+Rows: instances (rows 1 and 4, 2 and 5, 3 and 6 are look-alike pairs; rows 7–9 other categories);
+columns: plain, then the 19 conditions in the order listed above.
+
 ## The tiny i-CIR (layout of i-CIR: `query_files.csv`, `database_files.csv`, `query/`, `database/<instance>/hn/`)
 Per instance: {N_IMAGE_QUERIES[0]}–{N_IMAGE_QUERIES[1]} image queries (the instance, plain) ×
 {N_TEXT_QUERIES[0]}–{N_TEXT_QUERIES[1]} text queries (conditions of different kinds) = composed queries; a
@@ -296,6 +317,8 @@ def main(argv=None):
     data = data_dir(args.data)
     m = measure(data, Path(args.features) if args.features else data / "features" / "tiny")
     path = write_card(m, Path(args.card))
+    if Path(args.card).resolve() == CARD.resolve():
+        examples_figure()
     if args.json:
         Path(args.json).write_text(json.dumps({k: m[k] for k in ("methods", "zero_shot")}, indent=2))
     print(f"wrote {path}")
