@@ -24,6 +24,7 @@ def _atomic_save(path: Path, save) -> None:
     os.close(fd)
     try:
         save(tmp)
+        os.chmod(tmp, 0o644)               # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

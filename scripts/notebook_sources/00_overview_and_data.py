@@ -65,9 +65,15 @@ fig, axes = plt.subplots(1, 4, figsize=(15, 3))
 titles = {"image_queries_per_instance": "image queries / instance", "text_queries_per_instance": "text queries / instance",
           "hard_negatives_per_instance": "hard negatives / instance", "positives_per_query": "positives / composed query"}
 for ax, (name, series) in zip(axes, stats.items()):
-    ax.hist(series, bins=min(20, max(int(series.nunique()), 1)), color="tab:blue", edgecolor="white")
+    counts = series.value_counts().sort_index()
+    if len(counts) <= 25:                      # few distinct values: one bar per value
+        ax.bar(counts.index, counts.values, width=0.8, color="tab:blue")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    else:
+        ax.hist(series, bins=30, color="tab:blue", edgecolor="white")
     ax.set_title(titles[name], fontsize=10)
     ax.set_ylabel("count")
+fig.tight_layout()
 fig.suptitle(f"Dataset statistics (paper Fig. 2) — {profile} profile", y=1.04)
 save_figure(fig, "fig2_dataset_statistics", figures_dir)
 plt.show()
