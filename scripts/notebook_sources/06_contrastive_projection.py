@@ -74,5 +74,5 @@ record("06_contrastive_projection", [
     *[{"quantity": f"positive eigenvalues at alpha={a}", "ours": r} for a, r in ranks.items()],
     {"quantity": "best alpha", "ours": float(by_alpha.alpha[by_alpha.mmAP.idxmax()])},
     {"quantity": "best components", "ours": float(by_k.components[by_k.mmAP.idxmax()])}], figures_dir, profile)
-pd.concat([by_alpha.set_index("alpha").mmAP.rename("mmAP by α"), by_k.set_index("components").mmAP.rename("mmAP by k")],
-          axis=1).mul(100).round(2)
+print(by_alpha.set_index("alpha").mul(100).round(2).T.to_string(), "\n")
+print(by_k.set_index("components").mul(100).round(2).T.to_string())
