@@ -41,29 +41,43 @@ class Block:
 
 
 # ----------------------------------------------------------------------------- grouping
+def _cached(features: Features, key: str, sources: tuple, compute):
+    """Compute once per Features object; recomputed if any source object was replaced (not mutated)."""
+    hit = features.__dict__.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], sources)):
+        return hit[1]
+    value = compute()
+    features.__dict__[key] = (sources, value)
+    return value
+
+
+def label_codes(features: Features, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer codes of a label column shared by queries and database: (query codes, db codes, names)."""
+    def compute():
+        q = features.queries[column].to_numpy()
+        codes, names = pd.factorize(np.concatenate([q, features.database[column].to_numpy()]))
+        return codes[:len(q)], codes[len(q):], np.asarray(names)
+    return _cached(features, f"_codes_{column}", (features.queries, features.database), compute)
+
+
 def group_by_instance(features: Features):
     """Yield (instance, query_rows, db_rows) in sorted instance order; db_rows is a slice when contiguous."""
-    q_inst = features.queries["instance"].to_numpy()
-    d_inst = features.database["instance"].to_numpy()
-    names, q_codes = np.unique(q_inst, return_inverse=True)
-    d_codes = np.searchsorted(names, d_inst)
-    d_codes = np.where((d_codes < len(names)) & (names[np.minimum(d_codes, len(names) - 1)] == d_inst), d_codes, -1)
+    q_codes, d_codes, names = label_codes(features, "instance")
     q_order = np.argsort(q_codes, kind="stable")
     q_bounds = np.searchsorted(q_codes[q_order], np.arange(len(names) + 1))
     d_order = np.argsort(d_codes, kind="stable")
-    d_sorted = d_codes[d_order]
-    d_bounds = np.searchsorted(d_sorted, np.arange(len(names) + 1))
-    for i, name in enumerate(names):
+    d_bounds = np.searchsorted(d_codes[d_order], np.arange(len(names) + 1))
+    for i in sorted(np.unique(q_codes), key=lambda c: names[c]):
         rows = d_order[d_bounds[i]:d_bounds[i + 1]]
         if len(rows) == 0:
-            raise FeaturesError(f"instance {name!r} has queries but no database items")
+            raise FeaturesError(f"instance {names[i]!r} has queries but no database items")
         if rows[-1] - rows[0] + 1 == len(rows):
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
-        yield str(name), q_order[q_bounds[i]:q_bounds[i + 1]], rows
+        yield str(names[i]), q_order[q_bounds[i]:q_bounds[i + 1]], rows
 
 
-def _as_index(rows, n: int) -> np.ndarray:
-    return np.arange(n)[rows] if isinstance(rows, slice) else rows
+def _as_index(rows) -> np.ndarray:
+    return np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
 
 
 # ----------------------------------------------------------------------------- shared state
@@ -89,9 +103,10 @@ def _require(features: Features, name: str, why: str):
 
 def database_norms(features: Features) -> np.ndarray:
     """‖x‖ of every database row, computed once per Features object (arrays are treated as read-only)."""
-    cached = features.__dict__.get("_db_norms")
-    if cached is not None and cached[0] is features.db_image:
-        return cached[1]
+    return _cached(features, "_db_norms", (features.db_image,), lambda: _norms(features))
+
+
+def _norms(features: Features) -> np.ndarray:
     db = features.db_image
     norms = np.sqrt(np.einsum("ij,ij->i", db, db, dtype=np.float64)).astype(np.float32)
     bad = ~np.isfinite(norms) | (norms <= 1e-12)
@@ -99,7 +114,6 @@ def database_norms(features: Features) -> np.ndarray:
         row = int(np.flatnonzero(bad)[0])
         raise eq.InputError(f"db_image: row {row} ({features.database.path.iloc[row]}) is NaN, infinite or zero; "
                             "every feature vector must be finite and non-zero (re-extract it or drop the row)")
-    features.__dict__["_db_norms"] = (db, norms)
     return norms
 
 
@@ -142,7 +156,7 @@ def _min_stats(shared: Shared, config: Config, mean_image) -> tuple[float, float
 # ----------------------------------------------------------------------------- stage 1
 def _db_dot(a: np.ndarray, db_raw: np.ndarray, norms: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
     """a · (x/|x| − μ) for every database row x, without materialising the normalised/centred database."""
-    s = (a @ db_raw.T) / norms[None, :]
+    s = (db_raw @ a.T).T / norms[None, :]          # x @ aᵀ streams the database rows once
     if mean is not None:
         s -= (a @ mean)[:, None]
     return s
@@ -153,17 +167,28 @@ def similarity_blocks(features: Features, config: Config, shared: Shared | None 
     shared = shared or prepare(features, config)
     use_context = config.is_basic and config.contextualize
     text_all = _require(features, "query_text_context", "contextualisation (X)") if use_context else features.query_text
-    q_text_labels = features.queries["text"].to_numpy()
-    d_text_labels = features.database["text"].to_numpy()
+    q_text_labels, d_text_labels, _ = label_codes(features, "text")
     blocks = []
     for name, q_rows, d_rows in group_by_instance(features):
         v = eq.l2_normalize(features.query_image[q_rows], "query_image")
         t = eq.l2_normalize(text_all[q_rows], "query_text_context" if use_context else "query_text")
         x_raw, norms = features.db_image[d_rows], shared.db_norms[d_rows]
         positives = q_text_labels[q_rows][:, None] == d_text_labels[d_rows][None, :]
+        # i-CIR pairs each image query with several texts: score each distinct row once, then expand
+        (v, v_of), (t, t_of) = _distinct_rows(v), _distinct_rows(t)
         s_v, s_t = _instance_scores(v, t, x_raw, norms, config, shared)
-        blocks.append(Block(name, q_rows, _as_index(d_rows, len(features.db_image)), positives, s_v, s_t))
+        s_v = None if s_v is None else s_v[v_of]
+        s_t = None if s_t is None else s_t[t_of]
+        blocks.append(Block(name, q_rows, _as_index(d_rows), positives, s_v, s_t))
     return blocks
+
+
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of x (exact bytes) and, for each row of x, the index of its distinct row."""
+    codes: dict[bytes, int] = {}
+    inverse = np.fromiter((codes.setdefault(row.tobytes(), len(codes)) for row in x), np.int64, len(x))
+    first = np.unique(inverse, return_index=True)[1]
+    return x[first], inverse
 
 
 def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):

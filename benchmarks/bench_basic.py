@@ -25,7 +25,11 @@ from basic.retrieval import evaluate, sweep
 
 
 def make_icir_like(scale=1.0, d=768, seed=0, corpus_pos=5000, corpus_neg=1000, synthetic=1000) -> Features:
-    """Random features shaped like i-CIR: 1-46 image x 1-5 text queries per instance, ~3.7K items each."""
+    """Random features shaped like i-CIR: 1-46 image x 1-5 text queries per instance, ~3.7K items each.
+
+    As in i-CIR, the text queries of an instance share its image queries: every composed query of the
+    same image has the same image feature, and of the same text the same text feature.
+    """
     rng = np.random.default_rng(seed)
     n_inst = max(2, round(202 * scale))
     target_q, target_db = round(1883 * scale), round(750_000 * scale)
@@ -50,8 +54,14 @@ def make_icir_like(scale=1.0, d=768, seed=0, corpus_pos=5000, corpus_neg=1000, s
     def normal(n):
         return rng.standard_normal((n, d), dtype=np.float32)
 
-    return Features(query_image=normal(len(queries)), query_text=normal(len(queries)),
-                    query_text_context=normal(len(queries)), db_image=normal(len(database)),
+    def shared_by(labels):      # as in i-CIR: one feature per distinct image (or text) of the queries
+        codes, uniques = pd.factorize(labels)
+        return normal(len(uniques))[codes]
+
+    image_key = queries.instance + "/" + queries.path
+    text_key = queries.instance + "/" + queries.text
+    return Features(query_image=shared_by(image_key), query_text=shared_by(text_key),
+                    query_text_context=shared_by(text_key), db_image=normal(len(database)),
                     queries=queries, database=database, corpus_pos=normal(corpus_pos), corpus_neg=normal(corpus_neg),
                     image_mean=rng.standard_normal(d, dtype=np.float32) * 0.1,
                     synthetic_image=normal(synthetic), synthetic_text=normal(synthetic))

@@ -26,9 +26,12 @@ def reference_ap(pos_ranks):
 @given(seed=st.integers(0, 100_000), q=st.integers(1, 5), n=st.integers(1, 40), levels=st.integers(1, 6))
 def test_ranks_and_ap_match_brute_force(seed, q, n, levels):
     rng = np.random.default_rng(seed)
-    scores = rng.integers(0, levels, size=(q, n)).astype(np.float32)    # many ties on purpose
+    scores = (rng.integers(-levels, levels, size=(q, n)) * 0.5).astype(np.float32)   # many ties on purpose
+    scores[rng.random((q, n)) < 0.1] = -0.0                                          # -0.0 ties with 0.0
     positives = rng.random((q, n)) < 0.3
     ranks = m.positive_ranks(scores, positives)
+    for method in ("count", "sort"):
+        np.testing.assert_array_equal(m.positive_ranks(scores, positives, method=method), ranks)
     ap = m.average_precision_trapezoid(ranks)
     for i, expected in enumerate(brute_ranks(scores, positives)):
         got = ranks[i][ranks[i] < n]
@@ -54,8 +57,9 @@ def test_worst_ranking_and_no_positive():
 
 
 def test_ties_break_by_database_order():
-    r = m.positive_ranks(np.array([[1.0, 1.0, 1.0]]), np.array([[False, True, False]]))
-    assert r[0, 0] == 1
+    for method in ("count", "sort"):
+        r = m.positive_ranks(np.array([[1.0, 1.0, 1.0]]), np.array([[False, True, False]]), method=method)
+        assert r[0, 0] == 1
 
 
 def test_recall_precision_at_k():
