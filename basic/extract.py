@@ -121,9 +121,10 @@ def load_backbone(name: str, pretrained: str | None = None, device=None, precisi
     if precision not in ("auto", "fp16", "fp32"):
         raise ValueError(f"precision must be 'auto', 'fp16' or 'fp32', not {precision!r}")
     if name == "tiny":
-        from .tinyworld.model import load_tiny_clip  # written alongside; imported only when asked for
-        model, preprocess, tokenizer = load_tiny_clip(str(device), pretrained)  # pretrained: its checkpoint
-        return Backbone(model.eval(), preprocess, tokenizer, "tiny", pretrained, device, precision)
+        from .tinyworld.model import CHECKPOINT, load_tiny_clip  # imported only when asked for
+        checkpoint = str(pretrained or CHECKPOINT)     # the key then changes when the checkpoint does
+        model, preprocess, tokenizer = load_tiny_clip(str(device), checkpoint)
+        return Backbone(model.eval(), preprocess, tokenizer, "tiny", checkpoint, device, precision)
     import open_clip
     model_name, tag = PAPER_BACKBONES.get(name, (name, pretrained))
     if name in PAPER_BACKBONES and pretrained is not None:
