@@ -3,7 +3,7 @@
 #
 #   ./runall.sh [PROFILE] [OUTDIR]
 #     PROFILE  tiny (default: the offline tiny world, built on first use), icir (real i-CIR features,
-#              see docs/companion.md), or golden (the small golden case, for development)
+#              see README.md "Running on the real i-CIR"), or golden (the small golden case, for development)
 #     OUTDIR   where the executed notebooks and their logs go (default out/PROFILE/, git-ignored)
 #
 # Figures: figures/ for tiny (the published ones), figures/icir/ for icir, OUTDIR/figures for golden; results summary in
