@@ -192,12 +192,19 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def _atomic(path: Path, write, binary: bool = False) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file.
+
+    ``write`` receives the open file (text mode with newline="" unless ``binary``). The parent folder is
+    created; the file gets mode 0644 (mkstemp would leave 0600).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": ""})) as f:
             write(f)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -205,4 +212,4 @@ def _atomic(path: Path, write, binary: bool = False) -> None:
         raise
 
 
-atomic_write = _atomic
+_atomic = atomic_write

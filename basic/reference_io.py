@@ -17,7 +17,6 @@ writes a Features back in that layout. Pickles run code when loaded: read only f
 """
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 

@@ -30,7 +30,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from ..features import atomic_write
 from .captions import prompt
 from .data import data_dir
 from .render import render
@@ -137,11 +137,7 @@ def synthetic_plan(seed: int = WORLD_SEED, n: int = N_SYNTHETIC):
 
 # ----------------------------------------------------------------------------- writing
 def _atomic_bytes(path: Path, data: bytes):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: f.write(data), binary=True)
 
 
 def _atomic_text(path: Path, text: str):
@@ -247,7 +243,6 @@ def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_
     """All features through basic.extract (the same open_clip code path as ViT-L/14)."""
     import torch
     from ..extract import encode_images, encode_texts, extract_benchmark, load_backbone
-    from ..features import Features
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     backbone = load_backbone("tiny", device="cpu")
@@ -257,9 +252,7 @@ def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_
         image_mean = np.load(mean_path)
     else:
         image_mean = pretrain_image_mean(backbone, n=n_mean, n_images=n_images, workers=workers)
-        with tempfile.NamedTemporaryFile(dir=adir, suffix=".npy", delete=False) as f:
-            np.save(f, image_mean)
-        os.replace(f.name, mean_path)
+        atomic_write(mean_path, lambda f: np.save(f, image_mean), binary=True)
     syn = pd.read_csv(adir / "synthetic_prompts.csv", dtype=str, keep_default_na=False)
     syn_image = encode_images(backbone, syn.path, root=adir, batch_size=256, num_workers=workers,
                               shard_dir=data / "cache" / "synthetic" / backbone.key, progress=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .build import VERSION, plan
+from .build import VERSION
 from .data import REPO, data_dir
 from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for
 

@@ -8,13 +8,13 @@ is seeded with the tag "pretrain", the benchmark's with "icir": the two never sh
 from __future__ import annotations
 
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from ..features import atomic_write
 from .captions import caption
 from .render import render_array
 from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for
@@ -28,16 +28,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 def atomic_save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda f: np.savez(f, **arrays), binary=True)
 
 
 def pretrain_samples(n: int, seed: int = WORLD_SEED):
