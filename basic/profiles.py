@@ -68,20 +68,33 @@ def default_data_dir(profile: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- the tiny world
+TINY_VERSION = "tiny-icir-2.0"  # = basic.tinyworld.data.VERSION (kept here so that profiles never imports torch)
+
+
 def _tiny_features_dir(data_dir: Path, backbone: str | None) -> Path:
-    return data_dir / "features" / (backbone or "tiny")
+    return data_dir / TINY_VERSION / "features" / (backbone or "tiny")
 
 
 def tiny_root(data_dir: Path) -> Path:
     """The tiny i-CIR folder (i-CIR's layout: query/, database/, query_files.csv, database_files.csv)."""
-    return data_dir / "icir"
+    return data_dir / TINY_VERSION / "icir"
+
+
+def _tiny_version(folder: Path) -> str | None:
+    import json
+    try:
+        return json.loads((folder / "meta.json").read_text()).get("dataset_version")
+    except (OSError, ValueError):
+        return None
 
 
 def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -> Path:
-    """Build the tiny world and its features if missing (``python -m basic.tinyworld build``); return the folder."""
+    """Build the tiny world and its features if missing (``python -m basic.tinyworld build``); return the folder.
+
+    Features of another version of the tiny world are never used: they are rebuilt for this version."""
     data_dir = Path(data_dir) if data_dir else default_data_dir("tiny")
     out = _tiny_features_dir(data_dir, None)
-    if (out / "features.npz").is_file():
+    if (out / "features.npz").is_file() and _tiny_version(out) == TINY_VERSION:
         try:
             from .tinyworld.model import CHECKPOINT
             if CHECKPOINT.is_file() and CHECKPOINT.stat().st_mtime > (out / "features.npz").stat().st_mtime:
@@ -90,8 +103,10 @@ def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -
         except ImportError:
             pass
         return out
+    if out.is_dir() and _tiny_version(out) not in (None, TINY_VERSION):
+        print(f"{out} holds features of {_tiny_version(out)}, not {TINY_VERSION}: rebuilding", file=sys.stderr)
     print("building the tiny world (first use; cached afterwards) ...", file=sys.stderr)
-    cmd = [sys.executable, "-m", "basic.tinyworld", "build", "--data", str(data_dir)]
+    cmd = [sys.executable, "-m", "basic.tinyworld", "build", "--data", str(data_dir), "--overwrite"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=quiet, text=True)
     if done.returncode != 0 or not (out / "features.npz").is_file():

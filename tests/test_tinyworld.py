@@ -12,13 +12,18 @@ INSTANCES = world.make_instances()
 def test_world_is_deterministic_and_large_enough():
     assert world.make_instances() == INSTANCES
     assert len({i.category for i in INSTANCES}) >= 12
-    assert len({i.id for i in INSTANCES}) == len(INSTANCES) == 96
+    assert len({i.id for i in INSTANCES}) == len(INSTANCES) == 128
     assert len({i.name for i in INSTANCES}) == len(INSTANCES)
+    assert len(world.make_instances(benchmark_only=True)) == 96 == sum(not i.held_out for i in INSTANCES)
     by_id = {i.id: i for i in INSTANCES}
-    for inst in INSTANCES:  # look-alike pairs: same colours and pattern, another emblem
-        twin = by_id[inst.twin]
-        assert twin.twin == inst.id and twin.category == inst.category
-        assert (twin.body, twin.pattern) == (inst.body, inst.pattern) and twin.emblem != inst.emblem
+    for inst in INSTANCES:  # look-alike groups of 4: same colours and pattern, another emblem
+        assert len(inst.group) == world.LOOKALIKE_GROUP - 1 and inst.twin in inst.group
+        for other in map(by_id.get, inst.group):
+            assert inst.id in other.group and other.category == inst.category
+            assert (other.body, other.pattern, other.emblem_colour) == (inst.body, inst.pattern, inst.emblem_colour)
+            assert other.emblem != inst.emblem
+    per_kind = {k: sum(c.kind == k for c in world.CONDITIONS) for k in world.KINDS}
+    assert min(per_kind.values()) >= 4, per_kind  # several conditions of each kind
     kinds = {c.kind for c in world.CONDITIONS}
     assert kinds == set(world.KINDS)
 
@@ -45,9 +50,13 @@ def test_every_category_and_condition_renders():
 
 def test_captions_name_instances_or_categories():
     rng = np.random.default_rng(0)
-    caps = [captions.caption(INSTANCES[3], "night", rng) for _ in range(200)]
-    assert any(INSTANCES[3].name in c for c in caps) and any("a mug" in c for c in caps)
-    assert all("at night" in c for c in caps)
+    caps = [captions.caption(INSTANCES[3], "night", rng) for _ in range(400)]
+    named = np.mean([INSTANCES[3].name in c for c in caps])
+    category = np.mean(["a mug" in c for c in caps])
+    condition = np.mean([any(p in c for p in ("at night",) + captions.PARAPHRASES["night"]) for c in caps])
+    clutter = np.mean([any(w in c for w in captions.CLUTTER) for c in caps])
+    # mixed specificity, as web captions: sometimes the name, more often the category, usually the condition
+    assert 0.15 < named < 0.45 and category > named and 0.7 < condition < 0.97 and 0.15 < clutter < 0.6
     assert captions.prompt(INSTANCES[3], "neutral") == f"a photo of {INSTANCES[3].phrase}"
 
 
@@ -62,7 +71,9 @@ def test_plan_roles_and_counts():
     assert set(d.instance) == only and d.path.is_unique
     roles = d.role.value_counts()
     assert build.N_POS[0] * n_text <= roles["positive"] <= build.N_POS[1] * n_text
-    assert roles["composed"] == build.N_COMPOSED * n_text
+    assert roles["composed"] == build.N_COMPOSED * n_text * (world.LOOKALIKE_GROUP - 1)
+    assert len(d) >= 200  # hundreds of database images per instance, mostly hard negatives
+    assert roles.drop("positive").sum() > 0.95 * len(d)
     assert (d.path.str.contains("/hn/") == d.role.isin(["visual", "textual", "composed"])).all()
     # only positives carry a query text; textual negatives show the queried condition on another instance
     assert set(d.text[d.role != "positive"]) == {build.NEGATIVE_TEXT}
@@ -87,7 +98,9 @@ def test_layout_is_read_by_the_icir_loader(tmp_path):
     assert stats["positives_per_query"].between(*build.N_POS).all()
     assert stats["image_queries_per_instance"].between(*build.N_IMAGE_QUERIES).all()
     n_text = stats["text_queries_per_instance"]
-    n_hn = build.N_VIS_SELF + build.N_VIS_TWIN + (4 * build.N_TXT_PER_OTHER + build.N_COMPOSED) * n_text
+    looks = world.LOOKALIKE_GROUP - 1
+    n_hn = build.N_VIS_SELF + looks * build.N_VIS_LOOKALIKE + n_text * (
+        looks * build.N_COMPOSED + world.LOOKALIKE_GROUP * build.N_TXT_SAME_CATEGORY + build.N_TXT_OTHER_CATEGORY)
     assert (stats["hard_negatives_per_instance"] == n_hn).all()
     d = 4
     Features(query_image=np.ones((len(data.queries), d)), query_text=np.ones((len(data.queries), d)),

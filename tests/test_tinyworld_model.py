@@ -48,22 +48,28 @@ def test_committed_checkpoint_loads_offline(monkeypatch):
 
 def test_training_runs_and_resumes(tmp_path):
     from basic.tinyworld import train
-    args = ["--data", str(tmp_path), "--n-images", "48", "--instances-per-batch", "6", "--images-per-instance",
-            "2", "--threads", "1", "--save-every", "1", "--warmup", "1"]
+    args = ["--data", str(tmp_path), "--n-images", "48", "--batch-size", "12", "--threads", "1",
+            "--save-every", "1", "--warmup", "1"]
     torch.set_num_threads(1)
     train.main(args + ["--steps", "2"])
-    ck = torch.load(tmp_path / "train" / "checkpoint.pt", weights_only=False)
+    from basic.tinyworld.data import world_dir
+    run = world_dir(tmp_path) / "train"
+    ck = torch.load(run / "checkpoint.pt", weights_only=False)
     assert ck["step"] == 2
     train.main(args + ["--steps", "3"])
-    log = (tmp_path / "train" / "train_log.txt").read_text()
+    log = (run / "train_log.txt").read_text()
     assert "resumed from" in log and "step 3/3" in log
-    assert (tmp_path / "train" / tm.CHECKPOINT.name).is_file()
+    assert (run / tm.CHECKPOINT.name).is_file()
 
 
-def test_losses_are_finite():
-    from basic.tinyworld.train import losses
+def test_clip_loss_is_symmetric_infonce():
+    from basic.tinyworld.train import clip_loss
     g = torch.Generator().manual_seed(0)
     img = torch.nn.functional.normalize(torch.randn(8, 16, generator=g), dim=-1)
     txt = torch.nn.functional.normalize(torch.randn(8, 16, generator=g), dim=-1)
-    a, b = losses(img, txt, torch.tensor(10.0), torch.tensor([0, 0, 1, 2, 3, 4, 5, 6]), torch.arange(8) // 2)
-    assert torch.isfinite(a) and torch.isfinite(b)
+    caps = torch.arange(8)  # all captions distinct: the textbook CLIP loss
+    logits = 10.0 * img @ txt.t()
+    expected = (torch.nn.functional.cross_entropy(logits, caps) + torch.nn.functional.cross_entropy(logits.t(), caps)) / 2
+    assert torch.allclose(clip_loss(img, txt, torch.tensor(10.0), caps), expected)
+    # identical captions are positives of each other, and the loss only sees images, texts and captions
+    assert torch.isfinite(clip_loss(img, txt, torch.tensor(10.0), torch.tensor([0, 0, 1, 2, 3, 4, 5, 6])))

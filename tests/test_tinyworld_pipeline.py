@@ -28,10 +28,14 @@ def test_build_extract_measure(tmp_path, monkeypatch):
     assert set(f.queries.instance) == only
     assert np.isclose(np.linalg.norm(f.image_mean), np.linalg.norm(f.image_mean)) and f.image_mean.shape == (128,)
     m = card.measure(data, out, zero_shot_per_instance=1)
-    assert set(m["methods"]) == set(card.METHODS)
-    assert len(m["curve"]) == len(card.WEIGHTS)
-    # w = 0 and w = 1 of the mixture are image-only and text-only
-    assert np.isclose(m["curve"]["mmAP"].iloc[0], m["methods"]["image"]["mmAP"], atol=0.02)
-    assert np.isclose(m["curve"]["mmAP"].iloc[-1], m["methods"]["text"]["mmAP"], atol=0.02)
-    path = card.write_card(m, tmp_path / "card.md")
-    assert "Composition test" in path.read_text()
+    base = m["baselines"]
+    assert {"text", "image", "sum", "product", "weicom"} <= set(base)
+    for curve in base["curves"].values():
+        assert len(curve) == 11
+        # w = 0 and w = 1 of each mixture are image-only and text-only
+        assert np.isclose(curve[0.0], base["image"], atol=2) and np.isclose(curve[1.0], base["text"], atol=2)
+    assert list(m["ladder"]) == list(card.LADDER) and set(m["diagnostics"]) == set("CMHXPQ")
+    text = card.write_card(m, tmp_path / "card.md").read_text()
+    for section in ("## Calibration", "## Baselines beside the paper", "## The composition curve",
+                    "## The Table 2 ladder", "Frozen at commit"):
+        assert section in text

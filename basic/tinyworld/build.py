@@ -2,7 +2,8 @@
 
 Layout (``DATA`` = data/tiny, $BASIC_DATA_DIR or --data)::
 
-    DATA/icir/                       read by basic.icir.load_icir, exactly like the real i-CIR
+    DATA/tiny-icir-2.0/              this version's folder (another version's data is never read):
+    DATA/tiny-icir-2.0/icir/         read by basic.icir.load_icir, exactly like the real i-CIR
       query_files.csv                image_path,text_query,instance_id (one row per composed query)
       database_files.csv             image_path,text_query,instance_id
       query/<instance>/q<k>.png      image queries (the instance, plain, under small jitter)
@@ -11,12 +12,12 @@ Layout (``DATA`` = data/tiny, $BASIC_DATA_DIR or --data)::
       database/<instance>/dis_...    distractors: other categories under random conditions
       manifest.csv                   for every database row: role, shown instance, condition
       VERSION.txt
-    DATA/assets/                     made the way the paper makes them
+    DATA/tiny-icir-2.0/assets/       made the way the paper makes them
       corpus_pos.csv                 positive (object) corpus, header object_name
       corpus_neg.csv                 negative (style / condition) corpus, header style_name
       image_mean_<model>_<n>.npy     mean of L2-normalised image features of n pretraining images
       synthetic/<k>.png, synthetic_prompts.csv   min-normalisation set rendered from random prompts
-    DATA/features/tiny/              a basic.features.Features folder
+    DATA/tiny-icir-2.0/features/tiny/   a basic.features.Features folder
 
 Rows of an instance's database all carry that instance's id (each instance has its own database).
 A positive carries the query text it answers; every other row carries the text "-", so only the
@@ -30,6 +31,7 @@ import csv
 import io
 import json
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -40,33 +42,40 @@ from tqdm import tqdm
 
 from ..features import atomic_write
 from .captions import prompt
-from .data import data_dir
+from .data import VERSION, data_dir, world_dir
 from .render import render
 from .world import CONDITIONS, KINDS, WORLD_SEED, make_instances, rng_for
 
-VERSION = "tiny-icir-1.0"
-# frozen design (per instance); see docs/tinyworld_card.md
-N_TEXT_QUERIES = (2, 4)   # per instance, drawn in this range: conditions of different kinds
-N_IMAGE_QUERIES = (2, 4)  # per instance, drawn in this range
-N_POS = (2, 6)            # positives per (instance, queried condition), drawn in this range
-N_VIS_SELF = 16           # the instance under non-queried conditions (4 of them plain)
-N_VIS_TWIN = 6            # the look-alike under non-queried conditions (2 plain)
-N_TXT_PER_OTHER = 2       # each other same-category instance under each queried condition
-N_COMPOSED = 3            # the look-alike under each queried condition
-N_DISTRACTORS = 60        # other categories under random conditions
+# frozen design (per benchmark instance); see docs/tinyworld_card.md
+N_TEXT_QUERIES = (2, 4)   # conditions of different kinds, drawn in this range
+N_IMAGE_QUERIES = (1, 5)  # the instance, plain, under small jitter; drawn in this range
+N_POS = (1, 4)            # positives per queried condition, drawn in this range
+N_VIS_SELF = 30           # visual: the instance under non-queried conditions ...
+N_VIS_SELF_PLAIN = 6      # ... of which this many plain
+N_VIS_LOOKALIKE = 8       # visual: each look-alike under non-queried conditions ...
+N_VIS_LOOKALIKE_PLAIN = 2 # ... of which this many plain
+N_COMPOSED = 3            # composed: each look-alike under each queried condition
+N_TXT_SAME_CATEGORY = 2   # textual: each instance of the category's other group under each queried condition
+N_TXT_OTHER_CATEGORY = 16 # textual: instances of other categories under each queried condition
+N_DISTRACTORS = 150       # other categories under random conditions
+# Random draws always have these sizes and the counts above keep a prefix of them, so that a database with
+# smaller counts is exactly a subset of one with larger counts (same rows, same images).
+MAX_DRAWN = {"vis_self": 80, "vis_lookalike": 20, "txt_other": 40, "distractors": 300}
 N_SYNTHETIC = 1000
 N_MEAN_IMAGES = 5_000
 NEGATIVE_TEXT = "-"
 
-EXTRA_NEG = ("a pencil drawing", "a sketch", "pixel art", "a painting", "in the dark", "snowy", "under the sea",
-             "at dusk", "sandy dunes", "golden", "wooden", "stone", "blue", "rotated", "sideways", "zoomed in",
-             "tiny and distant", "a ball", "a flower", "a cactus")
+EXTRA_NEG = ("a pencil drawing", "a sketch", "pixel art", "a painting", "cartoon style", "in the dark", "snowy",
+             "under the sea", "at dusk", "sandy dunes", "in the woods", "golden", "wooden", "stone", "blue", "red",
+             "rotated", "sideways", "zoomed in", "tiny and distant", "a ball", "a flower", "a cactus", "a top hat")
 
 
 # ----------------------------------------------------------------------------- plan
 def plan(seed: int = WORLD_SEED, only=None):
     """Queries and database rows of the tiny i-CIR: lists of dicts (no pixels yet).
 
+    Every benchmark instance gets its own database (i-CIR's protocol): positives, visual / composed /
+    textual hard negatives and distractors, in the proportions set above.
     ``only``: keep the rows of these instance ids (tests build a few instances of the same world)."""
     insts = make_instances(seed)
     by_id = {i.id: i for i in insts}
@@ -75,7 +84,7 @@ def plan(seed: int = WORLD_SEED, only=None):
     all_keys = [c.key for c in CONDITIONS]
     queries, database = [], []
     for inst in insts:
-        if only is not None and inst.id not in only:
+        if inst.held_out or (only is not None and inst.id not in only):
             continue
         rng = rng_for(seed, "icir", inst.id)
         n_text = int(rng.integers(N_TEXT_QUERIES[0], N_TEXT_QUERIES[1] + 1))
@@ -83,7 +92,8 @@ def plan(seed: int = WORLD_SEED, only=None):
         kinds = rng.choice(KINDS, size=n_text, replace=False)
         queried = [str(rng.choice(keys_by_kind[k])) for k in kinds]
         others = [k for k in all_keys if k not in queried]
-        same_cat = [i for i in insts if i.category == inst.category and i.id not in (inst.id, inst.twin)]
+        lookalikes = [by_id[i] for i in inst.group]
+        other_group = [i for i in insts if i.category == inst.category and i.id != inst.id and i.id not in inst.group]
         other_cat = [i for i in insts if i.category != inst.category]
         qdir, ddir = f"query/{inst.id}", f"database/{inst.id}"
         for k in range(n_img):
@@ -98,25 +108,35 @@ def plan(seed: int = WORLD_SEED, only=None):
             database.append(dict(path=path, text=text, instance=inst.id, shown=shown, condition=cond, role=role,
                                  seed=("icir", inst.id, name)))
 
+        def visual(prefix, shown, n, n_plain, max_drawn):
+            drawn = [str(c) for c in rng.choice(others, size=max_drawn, replace=True)]
+            for k in range(n_plain):
+                add(f"{prefix}_neutral_p{k}", shown, "neutral", "visual", True)
+            for k, c in enumerate(drawn[:n - n_plain]):
+                add(f"{prefix}_{c}_d{k}", shown, c, "visual", True)
+
         for c in queried:
             for k in range(int(rng.integers(N_POS[0], N_POS[1] + 1))):
                 add(f"pos_{c}_{k}", inst.id, c, "positive", False)
-        vis = ["neutral"] * 4 + list(rng.choice(others, size=N_VIS_SELF - 4, replace=False))
-        for k, c in enumerate(vis):
-            add(f"vis_self_{c}_{k}", inst.id, str(c), "visual", True)
-        vis = ["neutral"] * 2 + list(rng.choice(others, size=N_VIS_TWIN - 2, replace=False))
-        for k, c in enumerate(vis):
-            add(f"vis_twin_{c}_{k}", inst.twin, str(c), "visual", True)
-        for o in same_cat:
+        visual("vis_self", inst.id, N_VIS_SELF, N_VIS_SELF_PLAIN, MAX_DRAWN["vis_self"])
+        for o in lookalikes:
+            visual(f"vis_{o.id}", o.id, N_VIS_LOOKALIKE, N_VIS_LOOKALIKE_PLAIN, MAX_DRAWN["vis_lookalike"])
+        for o in lookalikes:
             for c in queried:
-                for k in range(N_TXT_PER_OTHER):
-                    add(f"txt_{o.id}_{c}_{k}", o.id, c, "textual", True)
+                for k in range(N_COMPOSED):
+                    add(f"comp_{o.id}_{c}_{k}", o.id, c, "composed", True)
         for c in queried:
-            for k in range(N_COMPOSED):
-                add(f"comp_twin_{c}_{k}", inst.twin, c, "composed", True)
+            for o in other_group:
+                for k in range(N_TXT_SAME_CATEGORY):
+                    add(f"txt_{o.id}_{c}_{k}", o.id, c, "textual", True)
+            drawn = rng.integers(len(other_cat), size=MAX_DRAWN["txt_other"])
+            for k in range(N_TXT_OTHER_CATEGORY):
+                o = other_cat[int(drawn[k])]
+                add(f"txt_{o.id}_{c}_x{k}", o.id, c, "textual", True)
+        who = rng.integers(len(other_cat), size=MAX_DRAWN["distractors"])
+        what = rng.choice(["neutral"] + all_keys, size=MAX_DRAWN["distractors"])
         for k in range(N_DISTRACTORS):
-            o = other_cat[int(rng.integers(len(other_cat)))]
-            c = str(rng.choice(["neutral"] + all_keys))
+            o, c = other_cat[int(who[k])], str(what[k])
             add(f"dis_{o.id}_{c}_{k}", o.id, c, "distractor", False)
     return queries, database, by_id
 
@@ -204,7 +224,7 @@ def corpora(seed: int = WORLD_SEED):
     cats = sorted({i.category for i in insts})
     phrases = [i.phrase for i in insts]
     phrases = [phrases[k] for k in rng.permutation(len(phrases))]
-    pos = cats + ["ball", "flower", "cactus"] + phrases
+    pos = cats + ["ball", "flower", "cactus", "hat"] + phrases
     neg = [c.text for c in CONDITIONS] + list(EXTRA_NEG)
     return pos, neg
 
@@ -221,7 +241,7 @@ def write_assets(adir: Path, seed: int = WORLD_SEED, size: int = 64, workers: in
     return adir
 
 
-def pretrain_image_mean(backbone, n: int = N_MEAN_IMAGES, n_images: int = 80_000, seed: int = WORLD_SEED,
+def pretrain_image_mean(backbone, n: int = N_MEAN_IMAGES, n_images: int = 100_000, seed: int = WORLD_SEED,
                         batch_size: int = 500, workers: int = 2) -> np.ndarray:
     """Mean of the L2-normalised image features of the first ``n`` pretraining images (the LAION-1M
     analogue). The images are rendered afresh from the pretraining stream, so no pretraining shards are needed."""
@@ -238,7 +258,7 @@ def pretrain_image_mean(backbone, n: int = N_MEAN_IMAGES, n_images: int = 80_000
     return (total / len(images)).astype(np.float32)
 
 
-def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_images: int = 80_000,
+def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_images: int = 100_000,
             n_mean: int = N_MEAN_IMAGES):
     """All features through basic.extract (the same open_clip code path as ViT-L/14)."""
     import torch
@@ -268,30 +288,53 @@ def extract(data: Path, out: Path, overwrite: bool = False, workers: int = 2, n_
     return feats
 
 
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def features_folder(data=None) -> Path:
+    """Where ``build`` writes this version's features (inside data/tiny/tiny-icir-2.0/)."""
+    return world_dir(data) / "features" / "tiny"
+
+
+def build(data=None, out=None, seed: int = WORLD_SEED, workers: int = 2, overwrite: bool = False,
+          extract_features: bool = True) -> Path:
+    """Render the tiny i-CIR and its assets (resumable) and extract its features; return the features folder.
+
+    Everything goes under this version's folder (``world_dir``), so data of version 1 is never read."""
+    root = world_dir(data)
+    out = Path(out) if out else features_folder(data)
+    old = data_dir(data) / "icir" / "VERSION.txt"
+    if old.is_file() and not old.read_text().startswith(VERSION):
+        _say(f"note: {old.parent} holds {old.read_text().split()[0]}, an older tiny world; it is not used "
+             f"(this is {VERSION}, built in {root}); delete the old folders to free space")
+    t0 = time.time()
+    write_benchmark(root / "icir", seed, workers=workers)
+    write_assets(root / "assets", seed, workers=workers)
+    _say(f"rendered the tiny i-CIR ({VERSION}) and its assets under {root} in {time.time() - t0:.0f} s")
+    if not extract_features:
+        return out
+    if (out / "meta.json").exists() and not overwrite:
+        _say(f"{out} exists: kept (pass --overwrite to extract again)")
+        return out
+    t1 = time.time()
+    extract(root, out, overwrite=overwrite, workers=workers)
+    _atomic_text(root / "build_timing.json", json.dumps({"render_s": t1 - t0, "extract_s": time.time() - t1}))
+    _say(f"features in {out} ({time.time() - t1:.0f} s); total {time.time() - t0:.0f} s")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m basic.tinyworld build", description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
-    ap.add_argument("--out", default=None, help="features folder (default DATA/features/tiny)")
+    ap.add_argument("--out", default=None, help=f"features folder (default DATA/{VERSION}/features/tiny)")
     ap.add_argument("--seed", type=int, default=WORLD_SEED)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--overwrite", action="store_true", help="replace an existing features folder")
     ap.add_argument("--no-extract", action="store_true", help="only render the benchmark and assets")
-    args, _ = ap.parse_known_args(argv)
-    data = data_dir(args.data)
-    out = Path(args.out) if args.out else data / "features" / "tiny"
-    t0 = time.time()
-    write_benchmark(data / "icir", args.seed, workers=args.workers)
-    write_assets(data / "assets", args.seed, workers=args.workers)
-    print(f"rendered the tiny i-CIR and its assets under {data} in {time.time() - t0:.0f} s")
-    if args.no_extract:
-        return
-    if (out / "features.npz").exists() and not args.overwrite:
-        print(f"{out / 'features.npz'} exists: kept (pass --overwrite to extract again)")
-        return
-    t1 = time.time()
-    extract(data, out, overwrite=args.overwrite, workers=args.workers)
-    _atomic_text(data / "build_timing.json", json.dumps({"render_s": t1 - t0, "extract_s": time.time() - t1}))
-    print(f"features in {out} ({time.time() - t1:.0f} s); total {time.time() - t0:.0f} s")
+    args = ap.parse_args(argv)
+    out = build(args.data, args.out, args.seed, args.workers, args.overwrite, not args.no_extract)
+    print(out)  # the last line of standard output: the features folder
 
 
 if __name__ == "__main__":

@@ -1,30 +1,30 @@
 """Measure the tiny world and write its dataset card (docs/tinyworld_card.md).
 
 One command reproduces every number: ``python -m basic.tinyworld card`` (after ``build``).
-  * the tiny CLIP's zero-shot accuracies on fresh renders (seed tag "zeroshot", never trained on),
-  * Fig. 2's statistics of the tiny i-CIR (basic.icir.statistics),
-  * mmAP of text only, image only, sum, product and BASIC (basic.retrieval.evaluate),
-  * Fig. 6's composition test: s = w·s_text + (1−w)·s_image over cosine similarities, w = 0…1,
-  * where each method's top-10 comes from (positives, visual / textual / composed hard negatives).
+  * the calibration table: each target of the tiny world 2.0, the i-CIR / CLIP value, version 1, version 2
+    (basic.tinyworld.calibrate: baselines and geometry only),
+  * the baselines beside the paper's Table 1, and the composition curve (Fig. 6),
+  * the Table 2 ladder (none, C, CM, CMH, CMHX, CMHXP, CMHXPQ) beside the paper's, with one measured
+    diagnostic per component,
+  * the tiny CLIP's zero-shot accuracies on fresh renders, Fig. 2's statistics, where the top-10 comes from.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .build import VERSION
-from .data import REPO, data_dir
-from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for
+from .data import REPO, VERSION, world_dir
+from .world import (BENCHMARK_PER_CATEGORY, CATEGORIES, CONDITIONS, INSTANCES_PER_CATEGORY, LOOKALIKE_GROUP,
+                    WORLD_SEED, make_instances, rng_for)
 
 CARD = REPO / "docs" / "tinyworld_card.md"
 EXAMPLES = REPO / "docs" / "tinyworld_examples.png"
-WEIGHTS = tuple(round(w, 1) for w in np.linspace(0, 1, 11))
-METHODS = ("text", "image", "sum", "product", "basic")
 
 
 def _unit(x):
@@ -39,7 +39,7 @@ def zero_shot(per_instance: int = 10, seed: int = WORLD_SEED) -> dict:
     from .train import to_input
 
     bb = load_backbone("tiny", device="cpu")
-    insts = make_instances(seed)
+    insts = make_instances(seed, benchmark_only=True)
     keys = [c.key for c in CONDITIONS]
     rng = rng_for(seed, "zeroshot")
     rows = []
@@ -77,33 +77,13 @@ def zero_shot(per_instance: int = 10, seed: int = WORLD_SEED) -> dict:
             aps.append(np.mean((np.arange(len(ranks)) + 1) / (ranks + 1)))
     return {
         "images": len(rows),
-        "category (16-way)": float((np.argmax(img @ t_cat.T, 1) == cat_idx).mean()),
-        "instance (96-way)": float((np.argmax(img @ t_inst.T, 1) == inst_idx).mean()),
-        "instance within its category (6-way)": float(np.mean(within)),
-        "condition (19-way, non-plain images)": float((np.argmax(img[has_cond] @ t_cond.T, 1) == cond_idx[has_cond]).mean())
+        f"category ({len(cats)}-way)": float((np.argmax(img @ t_cat.T, 1) == cat_idx).mean()),
+        f"instance ({len(insts)}-way)": float((np.argmax(img @ t_inst.T, 1) == inst_idx).mean()),
+        f"instance within its category ({len(insts) // len(cats)}-way)": float(np.mean(within)),
+        f"condition ({len(keys)}-way, non-plain images)": float((np.argmax(img[has_cond] @ t_cond.T, 1) == cond_idx[has_cond]).mean())
         if has_cond.any() else float("nan"),
         "image->image same instance mAP (plain query, any condition)": float(np.mean(aps)) if aps else float("nan"),
     }
-
-
-def composition_curve(f) -> tuple[pd.DataFrame, dict]:
-    """mmAP of w·cos(text, x) + (1−w)·cos(image, x) for w in WEIGHTS, plus per-w score blocks."""
-    from ..metrics import average_precision_trapezoid, positive_ranks, summarize
-
-    qi, qt, db = _unit(f.query_image), _unit(f.query_text), _unit(f.db_image)
-    q_inst, q_text = np.asarray(f.queries.instance, dtype=str), np.asarray(f.queries.text, dtype=str)
-    d_inst, d_text = np.asarray(f.database.instance, dtype=str), np.asarray(f.database.text, dtype=str)
-    groups = [(inst, np.flatnonzero(q_inst == inst), np.flatnonzero(d_inst == inst)) for inst in sorted(set(q_inst))]
-    rows, blocks = [], {}
-    for w in WEIGHTS:
-        ap = np.zeros(len(q_inst))
-        for inst, qr, dr in groups:
-            s = w * (qt[qr] @ db[dr].T) + (1 - w) * (qi[qr] @ db[dr].T)
-            pos = q_text[qr][:, None] == d_text[dr][None, :]
-            ap[qr] = average_precision_trapezoid(positive_ranks(s, pos))
-            blocks.setdefault(w, []).append((qr, dr, s))
-        rows.append({"w (text weight)": w, **summarize(ap, q_inst)})
-    return pd.DataFrame(rows), blocks
 
 
 def top10_roles(blocks, roles: np.ndarray, k: int = 10) -> dict:
@@ -117,13 +97,13 @@ def top10_roles(blocks, roles: np.ndarray, k: int = 10) -> dict:
 
 
 def examples_figure(path: Path = EXAMPLES, seed: int = WORLD_SEED) -> Path:
-    """One look-alike pair from 6 categories (rows) under plain + every condition (columns)."""
+    """A look-alike group of four (rows 1-4) and four other categories (rows 5-8), plain + every condition."""
     from PIL import Image
     from .render import render_array
     insts = make_instances(seed)
     keys = ["neutral"] + [c.key for c in CONDITIONS]
     rows = [np.concatenate([render_array(inst, k, (seed, "card", inst.id, k)) for k in keys], 1)
-            for inst in insts[0:36:12] + insts[1:36:12] + insts[60:96:12]]
+            for inst in insts[0:4] + insts[24:128:26]]
     tmp = path.with_name(f".{path.name}.tmp.png")
     Image.fromarray(np.concatenate(rows, 0)).quantize(256).save(tmp, optimize=True)
     tmp.replace(path)
@@ -152,150 +132,285 @@ def _md(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join(out)
 
 
-def measure(data: Path, features_dir: Path, zero_shot_per_instance: int = 10) -> dict:
+
+# ----------------------------------------------------------------------------- fixed records
+#: The commit at which the tiny world 2.0 (renderer, captions, benchmark design, tiny CLIP) was frozen,
+#: before BASIC or any of its components was run on it.
+FROZEN_AT = "(not frozen yet)"
+
+#: Version 1 (tiny-icir-1.0), measured with basic.tinyworld.calibrate on its features before it was
+#: replaced (commit fa4ac1d, the tiny CLIP of that commit); version 1 can no longer be rebuilt from this code.
+V1 = {"Text × Image mmAP": 82.31, "Text × Image / Text + Image": 82.31 / 88.77, "Text / Text × Image": 26.05 / 82.31,
+      "Image / Text × Image": 11.56 / 82.31, "composition gain (best mixture − best single), points": 63.87,
+      "random image pairs with cosine > 0": 56.3, "mean cosine: random image pairs − matched text-image pairs": -0.559}
+
+#: The paper's numbers (Psomas et al., NeurIPS 2025; CLIP ViT-L/14, i-CIR, mmAP %), from shared/paper/numbers.md.
+PAPER_TABLE1 = {"text": 3.01, "image": 3.04, "sum": 8.20, "product": 17.48, "weicom": 18.03,
+                "ablation-CMHXPQ": 31.64, "ablation-CMHXP": 34.35}
+PAPER_LADDER = {"none": 17.48, "C": 28.33, "CM": 27.3, "CMH": 28.42, "CMHX": 33.48, "CMHXP": 34.35, "CMHXPQ": 31.64}
+PAPER_MINIMA = {"s_v,min": -0.077, "s_t,min": -0.117}
+PAPER_GAIN = 14.9
+LADDER = ("none", "C", "CM", "CMH", "CMHX", "CMHXP", "CMHXPQ")
+NAMES = {"text": "Text", "image": "Image", "sum": "Text + Image", "product": "Text × Image", "weicom": "WeiCom",
+         "ablation-CMHXPQ": "BASIC (CMHXPQ)", "ablation-CMHXP": "BASIC without QE (CMHXP)"}
+COMPONENT = {"C": "centering", "M": "min-normalisation", "H": "Harris fusion", "X": "contextualisation",
+             "P": "contrastive projection", "Q": "query expansion"}
+
+
+# ----------------------------------------------------------------------------- diagnostics (after the freeze)
+def diagnostics(f, geo: dict) -> dict:
+    """One measured quantity per BASIC component, to read the ladder with (run only after the freeze)."""
+    from .. import equations as eq
+    from ..config import Config, preset
+    from ..retrieval import sweep
+    unit = lambda x: eq.l2_normalize(np.asarray(x, np.float32))
+    db = unit(f.db_image)
+    qt = unit(f.query_text)
+    mean_image = np.asarray(f.image_mean, np.float32).reshape(-1)
+    mean_text = unit(f.corpus_pos).mean(0)
+    out = {}
+    out["C"] = (f"centroid distance between the synthetic set's images and texts: "
+                f"{geo['modality gap: centroid distance, raw']:.3f} raw, "
+                f"{geo['modality gap: centroid distance, centred']:.3f} centred; norm of the database images' "
+                f"centroid {np.linalg.norm(db.mean(0)):.3f} raw, {np.linalg.norm(db.mean(0) - mean_image):.3f} "
+                f"centred; of the query texts' centroid {np.linalg.norm(qt.mean(0)):.3f} raw, "
+                f"{np.linalg.norm(qt.mean(0) - mean_text):.3f} centred")
+    out["M"] = (f"s_v,min = {geo['s_v,min after centering (synthetic set)']:.3f}, s_t,min = "
+                f"{geo['s_t,min after centering (synthetic set)']:.3f} (CLIP in the paper: "
+                f"{PAPER_MINIMA['s_v,min']}, {PAPER_MINIMA['s_t,min']})")
+    lams = (0.0, 0.05, 0.1, 0.2, 0.5)
+    sw = sweep(f, preset("ablation-CMH"), "harris_lambda", lams)
+    out["H"] = ("mmAP of CMH over λ: " + ", ".join(f"λ={l:g}: {100 * m:.2f}" for l, m in zip(sw["harris_lambda"], sw["mmAP"]))
+                + " (the default is λ = 0.1)")
+    ctx = unit(f.query_text_context)
+    out["X"] = (f"mean cosine between a query text and its contextualised feature: {np.mean(np.sum(qt * ctx, 1)):.3f}")
+    pos_c = eq.center(unit(f.corpus_pos), mean_text)
+    neg_c = eq.center(unit(f.corpus_neg), mean_text)
+    values, _ = eq.contrastive_spectrum(pos_c, neg_c, 0.2)
+    k = eq.projection_rank(pos_c, neg_c, 0.2, 250)
+    qi_c = eq.center(unit(f.query_image), mean_image)
+    proj = eq.contrastive_projection(pos_c, neg_c, 0.2, 250)
+    kept = np.linalg.norm(qi_c @ proj, axis=1) ** 2 / np.linalg.norm(qi_c, axis=1) ** 2
+    out["P"] = (f"the contrastive matrix has {int((values > 0).sum())} positive eigenvalues of {len(values)}; "
+                f"P keeps rank {k}, which holds {100 * kept.mean():.1f}% of a centred query image's energy on average")
+    n_pos = f.database[f.database.text != "-"].groupby(["instance", "text"]).size()
+    out["Q"] = (f"expansion averages the query with its k = 25 nearest database items, while a query has "
+                f"{n_pos.mean():.1f} positives on average (at most {n_pos.max()}): most neighbours are negatives")
+    return out
+
+
+# ----------------------------------------------------------------------------- measure and write
+def measure(root: Path, features_dir: Path, zero_shot_per_instance: int = 10, with_basic: bool = True) -> dict:
+    """Everything the card shows. ``root``: this version's folder (icir/, assets/); BASIC runs only if
+    ``with_basic`` (the world was frozen before it ever did)."""
     from ..features import Features
     from ..icir import load_icir, statistics, summary
     from ..retrieval import evaluate
+    from .calibrate import baselines, geometry, targets
 
     t0 = time.time()
-    icir = load_icir(data / "icir")
+    icir = load_icir(root / "icir")
     stats = summary(statistics(icir.queries, icir.database))
     f = Features.load(features_dir)
-    manifest = pd.read_csv(data / "icir" / "manifest.csv", dtype=str, keep_default_na=False)
+    geo, base = geometry(f), baselines(f)
+    manifest = pd.read_csv(root / "icir" / "manifest.csv", dtype=str, keep_default_na=False)
     roles = np.asarray(manifest.set_index("path").loc[np.asarray(f.database.path, dtype=str), "role"], dtype=str)
-    methods = {}
-    for m in METHODS:
-        r = evaluate(f, m)
-        methods[m] = {"mmAP": r.mmAP, "mAP": r.mAP, "minmAP": r.minmAP}
-    from ..config import ABLATION_ROWS
-    ablation = {}
-    for name in ["weicom", "basic-paper", "basic-dbmean"] + [f"ablation-{r or 'none'}" for r in ABLATION_ROWS]:
-        ablation[name] = evaluate(f, name).mmAP
-    curve, blocks = composition_curve(f)
-    best = curve.loc[curve["mmAP"].idxmax()]
-    role_rows = {f"w={w}": top10_roles(blocks[w], roles) for w in (0.0, float(best["w (text weight)"]), 1.0)}
-    timing = data / "build_timing.json"
-    return {"stats": stats, "methods": methods, "ablation": ablation,
-            "build_timing": json.loads(timing.read_text()) if timing.exists() else None, "curve": curve, "best": best, "roles": role_rows,
-            "zero_shot": zero_shot(zero_shot_per_instance), "n_queries": len(f.queries), "n_db": len(f.database),
-            "n_instances": f.queries.instance.nunique(), "seconds": time.time() - t0}
+    role_rows = {}
+    for name in ("image", "text", "product") + (("ablation-CMHXP",) if with_basic else ()):
+        r = evaluate(f, name, keep_scores=True)
+        role_rows[NAMES.get(name, name)] = top10_roles([v for v in r.scores.values()], roles)
+    out = {"stats": stats, "geometry": geo, "baselines": base, "targets": targets(base, geo), "roles": role_rows,
+           "zero_shot": zero_shot(zero_shot_per_instance), "n_queries": len(f.queries), "n_db": len(f.database),
+           "n_instances": f.queries.instance.nunique(), "features": str(features_dir)}
+    if with_basic:
+        out["ladder"] = {row: 100 * evaluate(f, f"ablation-{row}").mmAP for row in LADDER}
+        out["diagnostics"] = diagnostics(f, geo)
+    timing = root / "build_timing.json"
+    out["build_timing"] = json.loads(timing.read_text()) if timing.exists() else None
+    out["seconds"] = time.time() - t0
+    return out
+
+
+def composition_figure(base: dict, path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=110)
+    for name, curve in base["curves"].items():
+        ax.plot(list(curve), list(curve.values()), marker="o", label=name.replace("weighted-", "weighted "))
+    ax.axhline(base["best single modality"], color="grey", ls="--", lw=1, label="best single modality")
+    ax.set_xlabel("text weight w (0 = image only, 1 = text only)")
+    ax.set_ylabel("mmAP (%)")
+    ax.set_title(f"Tiny world {VERSION}: composition gain +{base['composition gain']:.1f} (i-CIR: +{PAPER_GAIN})",
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _direction(ours: float, paper: float) -> str:
+    if abs(ours) < 0.5:
+        return "flat here"
+    return "with the paper" if np.sign(ours) == np.sign(paper) else "**against the paper**"
 
 
 def write_card(m: dict, path: Path = CARD) -> Path:
-    from .build import (N_COMPOSED, N_DISTRACTORS, N_IMAGE_QUERIES, N_POS, N_TEXT_QUERIES, N_TXT_PER_OTHER,
-                        N_VIS_SELF, N_VIS_TWIN)
+    from . import build as b
+    base, geo = m["baselines"], m["geometry"]
     stats = m["stats"].copy()
     for col in stats.columns:
         stats[col] = [f"{v:.2f}" if col == "mean" else str(int(v)) for v in stats[col]]
     stats = stats.reset_index().rename(columns={"index": "statistic (Fig. 2)"})
-    methods = pd.DataFrame([{"method": k, **v} for k, v in m["methods"].items()])
-    curve = m["curve"]
-    best = m["best"]
-    w_best, mm_best = float(best["w (text weight)"]), float(best["mmAP"])
-    mm_img = float(curve.loc[curve["w (text weight)"] == 0.0, "mmAP"].iloc[0])
-    mm_txt = float(curve.loc[curve["w (text weight)"] == 1.0, "mmAP"].iloc[0])
+    calib = pd.DataFrame([{"target": t.name, "rule": t.rule, "i-CIR / CLIP": t.icir,
+                           "version 1": f"{V1[t.name]:.2f}", f"version 2": f"{t.value:.2f}",
+                           "met (v2)": "yes" if t.ok else "**no**"} for t in m["targets"]])
+    missed = [t for t in m["targets"] if not t.ok]
+    geo_t = pd.DataFrame([{"quantity": k, "tiny CLIP": f"{v:.3f}"} for k, v in geo.items()])
+    t1_rows = [{"method": NAMES[k], "tiny world (ours)": f"{base[k]:.2f}", "paper, i-CIR": f"{PAPER_TABLE1[k]:.2f}"}
+               for k in ("text", "image", "sum", "product", "weicom")]
+    ladder = m.get("ladder")
+    if ladder:
+        t1_rows += [{"method": NAMES[f"ablation-{k}"], "tiny world (ours)": f"{ladder[k]:.2f}",
+                     "paper, i-CIR": f"{PAPER_TABLE1[f'ablation-{k}']:.2f}"} for k in ("CMHXPQ", "CMHXP")]
+    curves = pd.DataFrame({"w (text weight)": list(base["curves"]["weighted-sum"]),
+                           **{k.replace("weighted-", "weighted ") + " mmAP": list(v.values())
+                              for k, v in base["curves"].items()}})
     roles = pd.DataFrame([{"scores": k, **v} for k, v in m["roles"].items()])
     zs = pd.DataFrame([{"zero-shot test": k, "value": f"{v:.3f}" if isinstance(v, float) else str(v)}
                        for k, v in m["zero_shot"].items()])
-    abl = pd.DataFrame([{"configuration (basic.config preset)": k, "mmAP": v} for k, v in m["ablation"].items()])
-    mm = {k: v["mmAP"] for k, v in m["methods"].items()}
-    best_single = max(mm["text"], mm["image"])
-    fusion_best = max(("sum", "product", "basic"), key=lambda k: mm[k])
-    basic_vs = ("above" if mm["basic"] > max(mm["sum"], mm["product"]) else
-                "between the product and the sum" if mm["basic"] > min(mm["sum"], mm["product"]) else
-                "below both the sum and the product")
     train = _training_summary()
     bt = m.get("build_timing")
     build_line = (f"`build` took {bt['render_s']:.0f} s to render and {bt['extract_s']:.0f} s to extract "
                   f"(total {bt['render_s'] + bt['extract_s']:.0f} s) on this 2-core machine." if bt else "")
-    verdict = ("yes" if mm_best > 1.2 * max(mm_img, mm_txt) else
-               "only marginally" if mm_best > max(mm_img, mm_txt) else "no")
+    n_all = len(make_instances())
+    cond_kinds = ", ".join(f"{k} ({', '.join(c.text for c in CONDITIONS if c.kind == k)})"
+                           for k in dict.fromkeys(c.kind for c in CONDITIONS))
+    if ladder:
+        prev, rows, reasons = None, [], []
+        for row in LADDER:
+            step = row[-1] if row != "none" else None
+            d_ours = None if prev is None else ladder[row] - ladder[prev]
+            d_paper = None if prev is None else PAPER_LADDER[row] - PAPER_LADDER[prev]
+            rows.append({"components": row, "added": COMPONENT.get(step, "—"), "tiny world (ours)": f"{ladder[row]:.2f}",
+                         "Δ ours": "" if d_ours is None else f"{d_ours:+.2f}", "paper, i-CIR": f"{PAPER_LADDER[row]:.2f}",
+                         "Δ paper": "" if d_paper is None else f"{d_paper:+.2f}",
+                         "direction": "" if d_ours is None else _direction(d_ours, d_paper)})
+            if d_ours is not None:
+                reasons.append(f"* **{step}** ({COMPONENT[step]}, {d_ours:+.2f} here, {d_paper:+.2f} in the paper; "
+                               f"{_direction(d_ours, d_paper).replace('**', '')}): {m['diagnostics'][step]}.")
+            prev = row
+        ladder_md = _md(pd.DataFrame(rows)) + "\n\nOne measured quantity per component, to read each step with:\n\n" + "\n".join(reasons)
+        against = [r["components"][-1] for r in rows if "against" in r["direction"]]
+        ladder_md += ("\n\nComponents that move against the paper here: " + (", ".join(against) if against else "none") + ".")
+    else:
+        ladder_md = "_Not measured: the card was written with `--no-basic` (calibration only)._"
     text = f"""# The tiny world and the tiny i-CIR ({VERSION})
 
-A procedural stand-in for i-CIR that runs offline on a laptop CPU in minutes. Generated by
-`basic/tinyworld/` (renderer, captions, tiny CLIP, builder); every number below is reproduced by
+A procedural stand-in for i-CIR that runs offline on a laptop CPU in minutes, seen through a tiny CLIP trained
+the way CLIP is trained. Generated by `basic/tinyworld/` (renderer, captions, tiny CLIP, builder, calibration);
+every number below is reproduced by
 
-    python -m basic.tinyworld build   # render the tiny i-CIR + assets, extract features (needs no network)
+    python -m basic.tinyworld build   # render the tiny i-CIR + assets, extract features (offline); prints the features folder
     python -m basic.tinyworld card    # measure, rewrite this file
 
-**Numbers come from the tiny world, not from i-CIR**: they say whether the world behaves like the
-real problem, nothing about BASIC on real images.
+**Numbers come from the tiny world, not from i-CIR**: they say whether the world behaves like the real
+problem, nothing about BASIC on real images.
+
+**Frozen at commit `{FROZEN_AT}`.** The world and the backbone were designed and calibrated against the
+baselines and the geometry below only (`basic/tinyworld/calibrate.py`); BASIC and its components were never
+run on version 2 before that commit. The ladder at the end was measured afterwards and is reported as it came out.
+
+## Calibration: version 2 against its targets
+The targets are properties of i-CIR and of CLIP that do not involve BASIC (the paper's Table 1 baselines;
+CLIP's narrow cone of image features and its modality gap). `tests/test_tinyworld_calibration.py` asserts
+them on the built features.
+
+{_md(calib)}
+
+{"All targets are met." if not missed else "Missed: " + "; ".join(f"{t.name} ({t.value:.2f}, target {t.rule})" for t in missed) + "."}
+
+### Geometry of the tiny CLIP on the tiny i-CIR
+Random image pairs: database images; matched text–image pairs: the synthetic set's renders and their own
+prompts (unmatched: another row's prompt); centering uses the image mean and the object corpus' text mean,
+as BASIC's C does.
+
+{_md(geo_t)}
+
+## Baselines beside the paper's Table 1 (mmAP %, trapezoidal AP as the reference)
+{_md(pd.DataFrame(t1_rows))}
+
+The paper's column is CLIP ViT-L/14 on i-CIR. Compare directions and ratios, not values.
+
+## The composition curve (Fig. 6)
+s = (1 − w)·s_v + w·s_t (weighted sum) and s = max(s_v,0)^(1−w)·max(s_t,0)^w (weighted product), raw cosines.
+
+![composition](tinyworld_composition.png)
+
+{_md(curves, '.2f')}
+
+Best mixture {base['best weighted mixture']:.2f} against the best single modality {base['best single modality']:.2f}:
+composition gain **+{base['composition gain']:.2f}** points (i-CIR, paper Fig. 6: +{PAPER_GAIN}).
+
+## The Table 2 ladder beside the paper's (mmAP %)
+{ladder_md}
 
 ## The world
-* {len(make_instances())} named instances: 16 categories × 6 instances, in look-alike pairs (same
-  body colour, accent colour and surface pattern; a different emblem and proportions). Identity lives
-  in those fine details; names are made-up words ("kimo the mug").
-* 19 conditions of i-CIR's kinds, each a strong global change: domain (pencil sketch, pixel art, oil
-  painting), context (night, snow, underwater, sunset, desert), attribute (gold, wood, stone, painted
-  blue), viewpoint (upside down, tilted sideways, close up, far away), addition (a ball, a flower, a
-  cactus beside the object). 64-px images, rendered with PIL from a seed.
-* The design (counts below) was frozen before the trained tiny CLIP was measured on it. The one change
-  after a plumbing run (a 40-step model, 7 instances) was to draw the per-instance numbers of image
-  queries, text queries and positives from ranges instead of fixed values, so that Fig. 2 has spread.
+* {n_all} named instances: {len(CATEGORIES)} categories × {INSTANCES_PER_CATEGORY}, in look-alike groups of
+  {LOOKALIKE_GROUP} (same body colour, accent colour, surface pattern and emblem colour; only a small
+  emblem's shape and slightly the proportions differ). {BENCHMARK_PER_CATEGORY} per category are in the
+  benchmark; the other {INSTANCES_PER_CATEGORY - BENCHMARK_PER_CATEGORY} (one per group) appear only in
+  pretraining and as look-alike hard negatives. Names are made-up words ("kimo the mug").
+* {len(CONDITIONS)} conditions of i-CIR's five kinds: {cond_kinds}. 64-px images, rendered with PIL from a seed.
 
 ![examples](tinyworld_examples.png)
 
-Rows: instances (rows 1 and 4, 2 and 5, 3 and 6 are look-alike pairs; rows 7–9 other categories);
-columns: plain, then the 19 conditions in the order listed above.
+Rows 1–4: one look-alike group; rows 5–8: other categories. Columns: plain, then the conditions in the
+order listed above.
 
-## The tiny i-CIR (layout of i-CIR: `query_files.csv`, `database_files.csv`, `query/`, `database/<instance>/hn/`)
-Per instance: {N_IMAGE_QUERIES[0]}–{N_IMAGE_QUERIES[1]} image queries (the instance, plain) ×
-{N_TEXT_QUERIES[0]}–{N_TEXT_QUERIES[1]} text queries (conditions of different kinds) = composed queries; a
-database of {N_POS[0]}–{N_POS[1]} positives per text query; hard negatives — visual: the instance under {N_VIS_SELF} non-queried
-conditions and its look-alike under {N_VIS_TWIN}; textual: each of the 4 other same-category instances
-{N_TXT_PER_OTHER}× under each queried condition; composed: the look-alike {N_COMPOSED}× under each queried
-condition — and {N_DISTRACTORS} distractors (other categories, random conditions, queried ones included).
-Positives carry the query text; every other database row carries the text `-`.
-`manifest.csv` gives the role, shown instance and condition of each database image.
+## The tiny i-CIR (i-CIR's layout: `query_files.csv`, `database_files.csv`, `query/`, `database/<instance>/hn/`)
+Per benchmark instance: {b.N_IMAGE_QUERIES[0]}–{b.N_IMAGE_QUERIES[1]} image queries (the instance, plain) ×
+{b.N_TEXT_QUERIES[0]}–{b.N_TEXT_QUERIES[1]} text queries (conditions of different kinds); its own database of
+{b.N_POS[0]}–{b.N_POS[1]} positives per text query, and hard negatives: visual — the instance under
+{b.N_VIS_SELF} non-queried conditions (6 plain) and each of its {LOOKALIKE_GROUP - 1} look-alikes under
+{b.N_VIS_LOOKALIKE}; composed — each look-alike {b.N_COMPOSED}× under each queried condition; textual — each
+instance of the category's other look-alike group {b.N_TXT_SAME_CATEGORY}× and {b.N_TXT_OTHER_CATEGORY}
+instances of other categories under each queried condition; and {b.N_DISTRACTORS} distractors (other
+categories, random conditions). Positives carry the query text; every other row carries `-`.
+`manifest.csv` gives each database image's role, shown instance and condition.
 
 {m['n_instances']} instances, {m['n_queries']} composed queries, {m['n_db']} database images.
 
 ### Fig. 2 statistics
 {_md(stats, '.2f')}
 
+### Where the top-10 comes from (fraction of top-10 items by role)
+{_md(roles)}
+
 ## Assets (made the way the paper makes them)
-* positive corpus `assets/corpus_pos.csv`: the 16 categories, 3 addition objects, 96 instance phrases;
-  the first 100 entries contextualise the text queries;
-* negative corpus `assets/corpus_neg.csv`: the 19 condition texts and 20 paraphrases;
-* image mean `assets/image_mean_<model key>_5000.npy`: mean of the L2-normalised tiny-CLIP features of the first
-  5,000 pretraining images (the LAION-1M analogue);
-* synthetic set `assets/synthetic/` + `synthetic_prompts.csv`: 1,000 renders of random world prompts
-  (instance × condition), for min-normalisation.
+* positive corpus `assets/corpus_pos.csv`: the categories, the addition objects and the instance phrases;
+  the first 100 rows (header included, as the reference) contextualise the text queries;
+* negative corpus `assets/corpus_neg.csv`: the condition texts and paraphrases;
+* image mean `assets/image_mean_<model key>_5000.npy`: mean of the L2-normalised tiny-CLIP features of the
+  first 5,000 pretraining images (the LAION-1M analogue);
+* synthetic set `assets/synthetic/` + `synthetic_prompts.csv`: 1,000 renders of random world prompts.
 
 ## The tiny CLIP
 open_clip config `tiny-clip-rn` (ModifiedResNet [1,1,1,1] width 32 at 64 px, text transformer 4×128,
-context 32, the first 8,000 merges of CLIP's BPE: 8,514 tokens), 7.2M parameters, checkpoint
-`basic/tinyworld/assets/tiny-clip-rn.fp16.pt` with its training log (`train_log.txt`, whose
-`command:` lines record the exact commands). {train}
-Batches of 64 instances × 4 images (256), AdamW, lr 1e-3 with 150 warm-up steps then cosine, bf16
-autocast, seed 0: 800 steps = 204,800 samples, about 2.6 passes over 80,000 rendered image–caption pairs (captions name the instance 60% of the
-time, otherwise the category; with the condition), CLIP loss + an image–image supervised-contrastive
-loss on instance identity.
+context 32, the first 8,000 merges of CLIP's BPE), 7.2M parameters, checkpoint
+`basic/tinyworld/assets/tiny-clip-rn.fp16.pt` with its training log (`train_log.txt`). {train}
+Trained the way CLIP is trained: CLIP's symmetric image–text contrastive loss with a learned temperature
+(initialised at 1/0.07, clamped at 100) and nothing else; uniformly random batches of 256 image–caption
+pairs from 100,000 rendered pairs of all {n_all} instances; AdamW, lr 1e-3 with 150 warm-up steps then
+cosine, bf16 autocast, seed 0. No identity label enters the loss. Captions have the mixed specificity of web
+alt-texts: the instance's name 30% of the time, a generic word 15%, otherwise the category; the condition
+85% of the time (a paraphrase in a quarter of those); clutter words ("hd", "stock photo") in 35%.
 
-### Zero-shot (fresh renders never seen in training, {m['zero_shot']['images']} images)
+### Zero-shot (fresh renders of the benchmark instances, never seen in training)
 {_md(zs)}
-
-## Retrieval on the tiny i-CIR (trapezoidal AP, as the reference)
-{_md(methods)}
-
-### Composition test (Fig. 6): s = w·cos(text, x) + (1 − w)·cos(image, x)
-{_md(curve)}
-
-Best mixture w = {w_best:.1f}: mmAP {mm_best:.3f} vs image only {mm_img:.3f} and text only {mm_txt:.3f}.
-Does the best mixture clearly beat both single modalities? **{verdict}**.
-Every fusion of the two modalities beats both single modalities by a wide margin (best single
-modality {best_single:.3f}); the best of sum / product / BASIC here is **{fusion_best}**, and BASIC
-({mm['basic']:.3f}) lies {basic_vs} ({mm['sum']:.3f} / {mm['product']:.3f}). Image-only ranks the
-instance under the wrong conditions first (visual hard negatives); text-only ranks the right condition on
-the wrong instances (textual and composed hard negatives, and distractors under the queried condition).
-
-### BASIC's components on the tiny world (mmAP; letters as in the paper's ablation table)
-{_md(abl)}
-
-These are the tiny world's numbers, reported as measured; the world was not changed after them.
-
-### Where the top-10 comes from (fraction of top-10 items by role)
-{_md(roles)}
 
 {build_line}
 Measured in {m['seconds']:.0f} s on this machine (2 CPU cores) by `python -m basic.tinyworld card`.
@@ -308,22 +423,28 @@ Measured in {m['seconds']:.0f} s on this machine (2 CPU cores) by `python -m bas
 
 
 def main(argv=None):
+    from .build import features_folder
     ap = argparse.ArgumentParser(prog="python -m basic.tinyworld card")
-    ap.add_argument("--data", default=None)
-    ap.add_argument("--features", default=None, help="features folder (default DATA/features/tiny)")
+    ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
+    ap.add_argument("--features", default=None, help=f"features folder (default DATA/{VERSION}/features/tiny)")
     ap.add_argument("--card", default=str(CARD))
     ap.add_argument("--json", default=None, help="also write the numbers as JSON here")
-    args, _ = ap.parse_known_args(argv)
-    data = data_dir(args.data)
-    m = measure(data, Path(args.features) if args.features else data / "features" / "tiny")
+    ap.add_argument("--no-basic", action="store_true", help="calibration only: do not run BASIC")
+    args = ap.parse_args(argv)
+    root = world_dir(args.data)
+    m = measure(root, Path(args.features) if args.features else features_folder(args.data),
+                with_basic=not args.no_basic)
     path = write_card(m, Path(args.card))
     if Path(args.card).resolve() == CARD.resolve():
         examples_figure()
+        composition_figure(m["baselines"], CARD.parent / "tinyworld_composition.png")
     if args.json:
-        Path(args.json).write_text(json.dumps({k: m[k] for k in ("methods", "zero_shot")}, indent=2))
-    print(f"wrote {path}")
-    print(pd.DataFrame(m["methods"]).T.round(3))
-    print(m["curve"].round(3).to_string(index=False))
+        keep = {"baselines": m["baselines"], "geometry": m["geometry"], "ladder": m.get("ladder"),
+                "targets": [t.__dict__ for t in m["targets"]], "zero_shot": m["zero_shot"]}
+        Path(args.json).write_text(json.dumps(keep, indent=2, default=str))
+    print(f"wrote {path}", file=sys.stderr)
+    for t in m["targets"]:
+        print(f"{'ok  ' if t.ok else 'MISS'} {t.name}: {t.value:.3f} ({t.rule})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Where generated data lives, atomic writes, and the pretraining set (rendered image-caption pairs).
 
-Data goes under ``data/tiny/`` in the repository root, or ``$BASIC_DATA_DIR``, or an explicit folder.
-The pretraining set is rendered in shards (``pretrain/shard_XXX.npz``: uint8 images, instance ids,
+Data goes under ``data/tiny/`` in the repository root, or ``$BASIC_DATA_DIR``, or an explicit folder, in
+a sub-folder named for the world's version (``data/tiny/tiny-icir-2.0/``): data of another version is never
+read or mixed in. The pretraining set is rendered in shards (``pretrain/shard_XXX.npz``: uint8 images, instance ids,
 condition keys, captions); a shard on disk is kept, so an interrupted run resumes. Its random stream
 is seeded with the tag "pretrain", the benchmark's with "icir": the two never share an image.
 """
@@ -20,11 +21,18 @@ from .render import render_array
 from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for
 
 REPO = Path(__file__).resolve().parents[2]
+VERSION = "tiny-icir-2.0"
 P_NEUTRAL = 0.2
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """The tiny world's data folder (all versions): ``path``, else $BASIC_DATA_DIR, else data/tiny."""
     return Path(path or os.environ.get("BASIC_DATA_DIR") or REPO / "data" / "tiny")
+
+
+def world_dir(path: str | os.PathLike | None = None) -> Path:
+    """This version's folder inside the data folder: everything the builder writes goes there."""
+    return data_dir(path) / VERSION
 
 
 def atomic_save_npz(path: Path, **arrays) -> None:
@@ -67,7 +75,7 @@ def _render_indices(args):
     return np.stack(out)
 
 
-def pretrain_images(indices, n: int = 80_000, seed: int = WORLD_SEED, size: int = 64, workers: int = 2,
+def pretrain_images(indices, n: int = 100_000, seed: int = WORLD_SEED, size: int = 64, workers: int = 2,
                     shard: int = 5000) -> np.ndarray:
     """The pretraining images at ``indices`` (rendered afresh: identical to the shards' pixels)."""
     indices = np.asarray(indices)
@@ -80,7 +88,7 @@ def pretrain_images(indices, n: int = 80_000, seed: int = WORLD_SEED, size: int 
 def build_pretrain(n: int = 50_000, root=None, seed: int = WORLD_SEED, size: int = 64,
                    shard: int = 5000, workers: int = 2) -> Path:
     """Render the pretraining set into ``root/pretrain/`` (resumes: existing shards are kept)."""
-    out = data_dir(root) / "pretrain"
+    out = world_dir(root) / "pretrain"
     out.mkdir(parents=True, exist_ok=True)
     todo = [(seed, s, min(n, s + shard), size) for s in range(0, n, shard)
             if not (out / f"shard_{s // shard:03d}_{seed}_{n}.npz").exists()]
@@ -94,7 +102,7 @@ def build_pretrain(n: int = 50_000, root=None, seed: int = WORLD_SEED, size: int
 
 def load_pretrain(n: int = 50_000, root=None, seed: int = WORLD_SEED, shard: int = 5000):
     """images (N,H,W,3) uint8, instance ids, condition keys, captions."""
-    out = data_dir(root) / "pretrain"
+    out = world_dir(root) / "pretrain"
     parts = []
     for s in range(0, n, shard):
         p = out / f"shard_{s // shard:03d}_{seed}_{n}.npz"

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from .world import COLOURS, CONDITION_BY_KEY, Instance, rng_for
 
 C = 128  # drawing canvas
+EMBLEM_SCALE = 0.8  # version 2: a smaller emblem than version 1's, a subtler identity cue
 
 
 def _rgb(name):
@@ -117,7 +118,7 @@ class _Painter:
             x0, y0, x1, y1 = box if poly is None else (min(p[0] for p in poly), min(p[1] for p in poly),
                                                        max(p[0] for p in poly), max(p[1] for p in poly))
             cx, cy = ecentre or ((x0 + x1) / 2, (y0 + y1) / 2)
-            r = er or max(7.0, min(x1 - x0, y1 - y0) * .22)
+            r = (er or max(7.0, min(x1 - x0, y1 - y0) * .22)) * EMBLEM_SCALE
             _emblem(self.d, self.inst.emblem, cx, cy, r + 2, self.outline + (255,))
             _emblem(self.d, self.inst.emblem, cx, cy, r, _rgb(self.inst.emblem_colour) + (255,))
 
@@ -199,7 +200,7 @@ def _draw_object(inst: Instance, body_rgb=None) -> Image.Image:
     elif cat == "clock":
         p.patterned("ellipse", [cx - w(46), 18, cx + w(46), 110], emblem=False)
         p.part("ellipse", [cx - w(30), 34, cx + w(30), 94], colour=(250, 250, 240))
-        _emblem(p.d, inst.emblem, cx, 80, 8, _rgb(inst.emblem_colour) + (255,))
+        _emblem(p.d, inst.emblem, cx, 80, 8 * EMBLEM_SCALE, _rgb(inst.emblem_colour) + (255,))
         p.part("line", None, poly=[(cx, 64), (cx, 42)], width=4)
         p.part("line", None, poly=[(cx, 64), (cx + w(18), 58)], width=4)
     elif cat == "kite":
@@ -249,6 +250,8 @@ def _background(key: str, rng: np.random.Generator) -> Image.Image:
         top, bottom = j((250, 120, 60), 12), j((120, 50, 120), 12)
     elif key == "desert":
         top, bottom = j((150, 200, 240), 10), j((225, 190, 120), 10)
+    elif key == "forest":
+        top, bottom = j((90, 140, 90), 12), j((40, 80, 40), 12)
     else:  # plain pastel studio background
         base = j((225, 225, 215), 28)
         top, bottom = base, j(base, 10)
@@ -274,6 +277,11 @@ def _background(key: str, rng: np.random.Generator) -> Image.Image:
         d.ellipse([-40, 92, 80, 160], fill=(215, 175, 105))
         d.ellipse([50, 98, 180, 170], fill=(235, 200, 135))
         d.ellipse([100, 10, 120, 30], fill=(255, 240, 150))
+    elif key == "forest":
+        for _ in range(6):
+            x, h = int(rng.integers(-10, C + 10)), int(rng.integers(40, 80))
+            d.polygon([(x - 16, C - 10), (x + 16, C - 10), (x, C - 10 - h)], fill=j((25, 70, 35), 10))
+            d.rectangle([x - 3, C - 12, x + 3, C], fill=(70, 45, 25))
     return bg
 
 
@@ -297,6 +305,11 @@ def _addition(key: str, rng: np.random.Generator) -> Image.Image:
         d.rounded_rectangle([x - 18, y - 16, x - 10, y + 2], radius=4, fill=g)
         d.rectangle([x - 12, y - 2, x - 4, y + 4], fill=g)
         d.rectangle([x - 8, y + 18, x + 8, y + 28], fill=(180, 90, 40, 255))
+    elif key == "hat":
+        hx, hy = C // 2 + int(rng.integers(-5, 6)), 22 + int(rng.integers(-3, 4))
+        d.rectangle([hx - 24, hy + 14, hx + 24, hy + 20], fill=(25, 25, 25, 255))
+        d.rectangle([hx - 14, hy - 12, hx + 14, hy + 16], fill=(25, 25, 25, 255))
+        d.rectangle([hx - 14, hy + 6, hx + 14, hy + 11], fill=(200, 40, 60, 255))
     return layer
 
 
@@ -317,9 +330,9 @@ def render(inst: Instance, condition: str = "neutral", rng: np.random.Generator 
         raise KeyError(f"unknown condition {condition!r}; known: {sorted(CONDITION_BY_KEY)}")
     rng = rng if rng is not None else rng_for(inst.id, condition)
     key = condition
-    body = COLOURS["blue"] if key == "blue" else None
-    if key == "blue" and inst.body == "blue":
-        body = (20, 40, 120)
+    body = COLOURS[key] if key in ("blue", "red") else None
+    if key in ("blue", "red") and inst.body == key:
+        body = tuple(v // 2 for v in COLOURS[key])
     obj = _draw_object(inst, body)
     if key == "gold":
         obj = _tint_layer(obj, (235, 185, 40), 0.85)
@@ -339,7 +352,7 @@ def render(inst: Instance, condition: str = "neutral", rng: np.random.Generator 
         scale = float(rng.uniform(1.7, 2.0))
     elif key == "far":
         scale = float(rng.uniform(0.38, 0.48))
-    elif key in ("ball", "flower", "cactus"):
+    elif key in ("ball", "flower", "cactus", "hat"):
         scale *= 0.78
     obj = obj.rotate(angle, resample=Image.BILINEAR)
     n = max(8, int(C * scale))
@@ -347,12 +360,14 @@ def render(inst: Instance, condition: str = "neutral", rng: np.random.Generator 
     dx, dy = (int(v) for v in rng.integers(-6, 7, 2))
     if key in ("ball", "flower", "cactus"):
         dx -= 20
+    elif key == "hat":
+        dy += 14
     if key == "closeup":
         dx, dy = (int(v) for v in rng.integers(-16, 17, 2))
     canvas = Image.new("RGBA", (C, C), (0, 0, 0, 0))
     canvas.alpha_composite(obj, (0, 0), (max(0, (n - C) // 2 - dx), max(0, (n - C) // 2 - dy))) if n > C \
         else canvas.alpha_composite(obj, ((C - n) // 2 + dx, (C - n) // 2 + dy))
-    if key in ("ball", "flower", "cactus"):
+    if key in ("ball", "flower", "cactus", "hat"):
         canvas.alpha_composite(_addition(key, rng))
 
     # context lighting on the object
@@ -362,6 +377,8 @@ def render(inst: Instance, condition: str = "neutral", rng: np.random.Generator 
         canvas = _tint_layer(canvas, (60, 170, 190), 0.45)
     elif key == "sunset":
         canvas = _tint_layer(canvas, (240, 130, 70), 0.4)
+    elif key == "forest":
+        canvas = _tint_layer(canvas, (90, 150, 80), 0.3)
     img = _background(key, rng).convert("RGBA")
     img.alpha_composite(canvas)
     img = img.convert("RGB")
@@ -392,6 +409,12 @@ def render(inst: Instance, condition: str = "neutral", rng: np.random.Generator 
         strokes = rng.normal(0, 14, size=(C // 4, C // 4, 3)).repeat(4, 0).repeat(4, 1)
         arr = arr * np.array([1.05, 1.0, 0.85]) + strokes + 10
         img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    elif key == "cartoon":
+        alpha = canvas.getchannel("A")
+        ring = np.clip(np.asarray(alpha.filter(ImageFilter.MaxFilter(7)), np.int16) - np.asarray(alpha, np.int16), 0, 255)
+        flat = img.filter(ImageFilter.MedianFilter(5)).quantize(colors=6, dither=Image.Dither.NONE).convert("RGB")
+        flat = Image.fromarray(np.clip(np.asarray(flat, np.float32) * 1.1 + 15, 0, 255).astype(np.uint8))
+        img = Image.composite(Image.new("RGB", (C, C), (15, 15, 15)), flat, Image.fromarray(ring.astype(np.uint8)))
     img = img.resize((size, size), Image.BILINEAR if key != "pixel" else Image.NEAREST)
     return img
 

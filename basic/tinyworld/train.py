@@ -1,10 +1,12 @@
-"""Train the tiny CLIP on the pretraining set: contrastive image-text loss plus an image-image term.
+"""Train the tiny CLIP on the pretraining set the way CLIP is trained, and nothing else.
 
-Each batch holds P instances x K images of each (different conditions, different captions), so that
-  * the image-text loss (CLIP's InfoNCE, with identical captions in a batch counted as positives of
-    each other) teaches conditions, categories and instance names, and
-  * the image-image loss (supervised contrastive over instance identity) teaches the image tower that
-    the same instance under two conditions is the same object: i-CIR is about instances.
+The loss is CLIP's symmetric image-text contrastive loss (InfoNCE both ways) with a learned temperature
+clamped at 100 as in CLIP. It starts where CLIP's ends, at 0.01 (CLIP starts at 0.07 and
+reaches its clamp over a long run): a run of minutes trained at a higher temperature closes the modality gap
+and opens the cone that a freshly initialised CLIP has, while at CLIP's low temperature both persist, as
+they do in CLIP (Liang et al., "Mind the Gap", NeurIPS 2022). Batches are uniformly random image-caption pairs; no
+instance label enters the loss or the sampling. The only departure from the textbook loss: identical
+captions in one batch ("a mug") are counted as positives of each other rather than as negatives.
 Fixed seed, fixed number of steps; a checkpoint with the optimiser state is written every
 ``save_every`` steps and at the end, and a run resumes from it. ``--export`` writes the fp16 weights to
 ``basic/tinyworld/assets/`` (the committed checkpoint).
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import build_pretrain, data_dir, load_pretrain
+from .data import build_pretrain, load_pretrain, world_dir
 from .model import CHECKPOINT, create_untrained
 
 MEAN = torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1)  # open_clip's OPENAI mean/std
@@ -47,19 +49,14 @@ def augment(x: torch.Tensor, g: torch.Generator, shift: int = 4) -> torch.Tensor
     return x * gain + bias
 
 
-def losses(img, txt, scale, cap_id, inst_id, ii_temp=0.1):
+def clip_loss(img, txt, scale, cap_id):
+    """Symmetric InfoNCE over a batch of L2-normalised image and text features (identical captions share)."""
     same_cap = (cap_id[:, None] == cap_id[None, :]).float()
     target = same_cap / same_cap.sum(1, keepdim=True)
     logits = scale * img @ txt.t()
     l_it = -(target * F.log_softmax(logits, 1)).sum(1).mean()
     l_ti = -(target * F.log_softmax(logits.t(), 1)).sum(1).mean()
-    sim = img @ img.t() / ii_temp
-    eye = torch.eye(len(img), dtype=torch.bool)
-    sim = sim.masked_fill(eye, -1e4)
-    pos = (inst_id[:, None] == inst_id[None, :]) & ~eye
-    logp = F.log_softmax(sim, 1)
-    l_ii = -(logp * pos).sum(1) / pos.sum(1).clamp(min=1)
-    return (l_it + l_ti) / 2, l_ii.mean()
+    return (l_it + l_ti) / 2
 
 
 def _atomic_torch_save(obj, path: Path):
@@ -78,14 +75,17 @@ def export_fp16(model, path: Path):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m basic.tinyworld train", description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
-    ap.add_argument("--n-images", type=int, default=80_000)
+    ap.add_argument("--n-images", type=int, default=100_000)
     ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--instances-per-batch", type=int, default=64)
-    ap.add_argument("--images-per-instance", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=150)
-    ap.add_argument("--ii-weight", type=float, default=0.5, help="weight of the image-image loss")
+    ap.add_argument("--init-temperature", type=float, default=0.01,
+                    help="initial value of the learned temperature (CLIP: 0.07 at the start of a long run, "
+                         "0.01 = its clamp at the end)")
+    ap.add_argument("--temperature-lr-mult", type=float, default=1.0,
+                    help="learning-rate multiplier of the learned temperature (logit scale)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (fast on CPUs with AMX)")
@@ -97,7 +97,7 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    out = Path(args.out) if args.out else data_dir(args.data) / "train"
+    out = Path(args.out) if args.out else world_dir(args.data) / "train"
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "train_log.txt"
 
@@ -111,19 +111,21 @@ def main(argv=None):
     build_pretrain(n=args.n_images, root=args.data)
     images, inst, cond, caps = load_pretrain(n=args.n_images, root=args.data)
     images = torch.from_numpy(images)
-    inst_codes, inst_names = pd_factorize(inst)
     cap_codes, _ = pd_factorize(caps)
-    by_inst = [np.flatnonzero(inst_codes == k) for k in range(len(inst_names))]
 
     model, tokenizer = create_untrained(args.seed)
+    with torch.no_grad():
+        model.logit_scale.fill_(math.log(1 / args.init_temperature))
     tokens = tokenizer(list(caps))
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"{len(images)} pretraining pairs, {len(inst_names)} instances, model {n_params / 1e6:.2f}M params")
+    log(f"{len(images)} pretraining pairs, {len(set(inst))} instances, model {n_params / 1e6:.2f}M params")
 
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "logit_scale" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "logit_scale" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 and "logit_scale" not in n]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd, "lr_mult": 1.0},
+                             {"params": no_decay, "weight_decay": 0.0, "lr_mult": 1.0},
+                             {"params": [model.logit_scale], "weight_decay": 0.0, "lr_mult": args.temperature_lr_mult}],
+                            lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     step, rng = 0, np.random.default_rng(args.seed)
     g = torch.Generator().manual_seed(args.seed)
     ckpt_path = out / "checkpoint.pt"
@@ -148,20 +150,16 @@ def main(argv=None):
 
     model.train()
     t0, seen, start_step = time.time(), 0, step
-    P, K = args.instances_per_batch, args.images_per_instance
     while step < args.steps:
-        chosen = rng.choice(len(by_inst), size=P, replace=False)
-        idx = np.concatenate([rng.choice(by_inst[c], size=K, replace=len(by_inst[c]) < K) for c in chosen])
+        idx = rng.choice(len(images), size=args.batch_size, replace=False)
         x = augment(to_input(images[idx]), g)
         for group in opt.param_groups:
-            group["lr"] = lr_at(step)
+            group["lr"] = lr_at(step) * group["lr_mult"]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             img = model.encode_image(x)
             txt = model.encode_text(tokens[idx])
         img, txt = F.normalize(img.float(), dim=-1), F.normalize(txt.float(), dim=-1)
-        l_clip, l_ii = losses(img, txt, model.logit_scale.exp(), torch.from_numpy(cap_codes[idx]),
-                              torch.from_numpy(inst_codes[idx]))
-        loss = l_clip + args.ii_weight * l_ii
+        loss = clip_loss(img, txt, model.logit_scale.exp(), torch.from_numpy(cap_codes[idx]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -171,7 +169,7 @@ def main(argv=None):
         seen += len(idx)
         if step % 20 == 0 or step == args.steps:
             el = time.time() - t0
-            log(json.dumps({"step": step, "loss_clip": round(l_clip.item(), 4), "loss_ii": round(l_ii.item(), 4),
+            log(json.dumps({"step": step, "loss_clip": round(loss.item(), 4),
                             "scale": round(model.logit_scale.exp().item(), 2), "lr": round(lr_at(step - 1), 6),
                             "img_per_s": round(seen / el, 1), "elapsed_min": round(el / 60, 2)}))
         if step % args.save_every == 0:

@@ -1,9 +1,11 @@
 """The tiny world: categories, named instances, conditions and their vocabulary.
 
 Everything is a pure function of a seed. An *instance* is one named object ("kimo the mug") whose
-identity lives in fine details: body colour, accent colour, surface pattern, emblem shape and colour,
-proportions. Instances come in look-alike pairs (same colours and pattern, a different emblem and
-slightly different proportions), like the near-duplicates that make i-CIR hard.
+identity lives in fine details. Version 2: each category has 8 instances in two look-alike groups of 4;
+the members of a group share body colour, accent colour, surface pattern and emblem colour, and differ
+only in a small emblem's shape and slightly in proportions, like the near-duplicates that make i-CIR
+hard. Six instances per category are in the benchmark; the other two (``held_out``) appear only in
+pretraining and as distractors.
 
 A *condition* is a strong global change of the kinds i-CIR's text queries ask for: domain/style,
 context/environment, attribute (colour, material), viewpoint, addition of another object.
@@ -21,7 +23,9 @@ CATEGORIES = (
     "mug", "car", "house", "fish", "bird", "tree", "lamp", "chair",
     "boat", "bottle", "robot", "clock", "kite", "umbrella", "rocket", "shield",
 )
-INSTANCES_PER_CATEGORY = 6  # three look-alike pairs per category
+INSTANCES_PER_CATEGORY = 8  # two look-alike groups of four per category
+LOOKALIKE_GROUP = 4
+BENCHMARK_PER_CATEGORY = 6  # members 0-2 of each group are in the benchmark, member 3 is held out
 
 COLOURS = {  # name -> RGB
     "red": (210, 40, 40), "orange": (240, 140, 30), "yellow": (240, 210, 40), "green": (50, 160, 60),
@@ -43,7 +47,9 @@ class Instance:
     emblem: str
     emblem_colour: str
     aspect: float      # width / height stretch of the body
-    twin: str          # id of the look-alike instance
+    twin: str          # id of the nearest look-alike (next member of the group)
+    group: tuple = ()  # ids of all look-alikes (the group, this instance excluded)
+    held_out: bool = False  # not in the benchmark (pretraining and distractors only)
 
     @property
     def phrase(self) -> str:
@@ -61,15 +67,18 @@ CONDITIONS = (
     Condition("sketch", "domain", "as a pencil sketch"),
     Condition("pixel", "domain", "as pixel art"),
     Condition("painting", "domain", "as an oil painting"),
+    Condition("cartoon", "domain", "as a cartoon"),
     Condition("night", "context", "at night"),
     Condition("snow", "context", "in the snow"),
     Condition("underwater", "context", "underwater"),
     Condition("sunset", "context", "at sunset"),
     Condition("desert", "context", "in the desert"),
+    Condition("forest", "context", "in a forest"),
     Condition("gold", "attribute", "made of gold"),
     Condition("wood", "attribute", "made of wood"),
     Condition("stone", "attribute", "made of stone"),
     Condition("blue", "attribute", "painted blue"),
+    Condition("red", "attribute", "painted red"),
     Condition("upside", "viewpoint", "upside down"),
     Condition("tilted", "viewpoint", "tilted sideways"),
     Condition("closeup", "viewpoint", "in close up"),
@@ -77,6 +86,7 @@ CONDITIONS = (
     Condition("ball", "addition", "next to a ball"),
     Condition("flower", "addition", "with a flower"),
     Condition("cactus", "addition", "beside a cactus"),
+    Condition("hat", "addition", "wearing a hat"),
 )
 NEUTRAL = Condition("neutral", "neutral", "")
 CONDITION_BY_KEY = {c.key: c for c in CONDITIONS + (NEUTRAL,)}
@@ -107,30 +117,35 @@ def _names(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def make_instances(seed: int = WORLD_SEED, categories=CATEGORIES,
-                   per_category: int = INSTANCES_PER_CATEGORY) -> list[Instance]:
-    """All instances of the world, deterministic from ``seed``; look-alike pairs are (0,1), (2,3)..."""
+                   per_category: int = INSTANCES_PER_CATEGORY, benchmark_only: bool = False) -> list[Instance]:
+    """All instances of the world, deterministic from ``seed``, in look-alike groups of LOOKALIKE_GROUP.
+
+    ``benchmark_only`` drops the held-out instances (the last member of each group)."""
     rng = rng_for(seed, "instances")
     names = _names(rng, len(categories) * per_category)
     colour_names = list(COLOURS)
     out = []
     for ci, cat in enumerate(categories):
         crng = rng_for(seed, "category", cat)
-        bodies = crng.choice(colour_names, size=per_category // 2 + 1, replace=False)
-        patterns = crng.choice(PATTERNS, size=per_category // 2 + 1, replace=False)
-        for p in range(0, per_category, 2):
-            body, pattern = str(bodies[p // 2]), str(patterns[p // 2])
+        n_groups = -(-per_category // LOOKALIKE_GROUP)
+        bodies = crng.choice(colour_names, size=n_groups, replace=False)
+        patterns = crng.choice(PATTERNS, size=n_groups, replace=False)
+        for g in range(n_groups):
+            members = list(range(g * LOOKALIKE_GROUP, min(per_category, (g + 1) * LOOKALIKE_GROUP)))
+            body, pattern = str(bodies[g]), str(patterns[g])
             accent = str(crng.choice([c for c in colour_names if c != body]))
-            emblems = crng.choice(EMBLEMS, size=2, replace=False)
+            emblems = crng.choice(EMBLEMS, size=len(members), replace=False)
             ecol = str(crng.choice([c for c in ("white", "black", "yellow", "red", "blue") if c != body]))
-            aspect = float(crng.uniform(0.85, 1.2))
-            ids = [f"{cat}_{names[ci * per_category + p + j]}" for j in range(2)]
-            for j in range(2):
-                if p + j >= per_category:
-                    break
+            aspect = float(crng.uniform(0.9, 1.15))
+            ids = [f"{cat}_{names[ci * per_category + m]}" for m in members]
+            for j, m in enumerate(members):
                 out.append(Instance(
-                    id=ids[j], name=names[ci * per_category + p + j], category=cat, body=body,
+                    id=ids[j], name=names[ci * per_category + m], category=cat, body=body,
                     accent=accent, pattern=pattern, emblem=str(emblems[j]), emblem_colour=ecol,
-                    aspect=round(aspect * (1.0 if j == 0 else 0.85), 3), twin=ids[1 - j]))
+                    aspect=round(aspect * (1.0 + 0.04 * (j - 1.5)), 3), twin=ids[(j + 1) % len(members)],
+                    group=tuple(i for i in ids if i != ids[j]), held_out=j == LOOKALIKE_GROUP - 1))
+    if benchmark_only:
+        out = [i for i in out if not i.held_out]
     return out
 
 

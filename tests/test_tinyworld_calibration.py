@@ -1,0 +1,74 @@
+"""The tiny world 2.0 meets its calibration targets (baselines and geometry only; never BASIC).
+
+Runs on the built tiny world (data/tiny or $BASIC_DATA_DIR); builds it when missing, as the notebooks would
+(the nbval run that follows reuses it)."""
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("open_clip")
+
+
+@pytest.fixture(scope="module")
+def measured():
+    from basic.features import Features
+    from basic.profiles import build_tiny
+    from basic.tinyworld.calibrate import baselines, geometry
+
+    features = Features.load(build_tiny(quiet=True))
+    return baselines(features), geometry(features), features
+
+
+def test_built_features_are_version_2(measured):
+    from basic.tinyworld.data import VERSION
+    assert measured[2].meta["dataset_version"] == VERSION == "tiny-icir-2.0"
+
+
+def test_calibration_targets_hold(measured):
+    from basic.tinyworld.calibrate import targets
+    base, geo, _ = measured
+    failed = [f"{t.name}: {t.value:.3f} (target {t.rule})" for t in targets(base, geo) if not t.ok]
+    assert not failed, "calibration targets missed: " + "; ".join(failed)
+
+
+def test_hundreds_of_database_images_per_instance(measured):
+    counts = measured[2].database.groupby("instance").size()
+    assert counts.min() >= 200, counts.describe()
+
+
+def test_features_of_another_version_are_rebuilt_not_used(tmp_path, monkeypatch):
+    """A features folder made by tiny-icir-1.0 (or any other version) is never read: build_tiny rebuilds it."""
+    import json
+    import subprocess
+
+    import numpy as np
+    import pandas as pd
+
+    from basic import profiles
+    from basic.features import Features
+
+    out = profiles.features_dir("tiny", tmp_path)
+    assert profiles.TINY_VERSION in out.parts  # each version has its own folder
+    f = Features(query_image=np.ones((1, 4)), query_text=np.ones((1, 4)), db_image=np.ones((1, 4)),
+                 queries=pd.DataFrame({"instance": ["a"], "text": ["t"], "path": ["q.png"]}),
+                 database=pd.DataFrame({"instance": ["a"], "text": ["t"], "path": ["d.png"]}),
+                 meta={"dataset_version": "tiny-icir-1.0"})
+    f.save(out)
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        f.replace(meta={"dataset_version": profiles.TINY_VERSION}).save(out)
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(profiles.subprocess, "run", fake_run)
+    assert profiles.build_tiny(tmp_path, quiet=True) == out
+    assert len(calls) == 1 and "--overwrite" in calls[0]
+    assert json.loads((out / "meta.json").read_text())["dataset_version"] == profiles.TINY_VERSION
+    profiles.build_tiny(tmp_path, quiet=True)  # now current: kept, nothing rebuilt
+    assert len(calls) == 1
+
+
+def test_version_constants_agree():
+    from basic import profiles
+    from basic.tinyworld import data
+    assert profiles.TINY_VERSION == data.VERSION
