@@ -56,8 +56,8 @@ N_VIS_LOOKALIKE = 8       # visual: each look-alike under non-queried conditions
 N_VIS_LOOKALIKE_PLAIN = 2 # ... of which this many plain
 N_COMPOSED = 3            # composed: each look-alike under each queried condition
 N_TXT_SAME_CATEGORY = 2   # textual: each instance of the category's other group under each queried condition
-N_TXT_OTHER_CATEGORY = 16 # textual: instances of other categories under each queried condition
-N_DISTRACTORS = 150       # other categories under random conditions
+N_TXT_OTHER_CATEGORY = 30 # textual: instances of other categories under each queried condition
+N_DISTRACTORS = 200       # other categories under random conditions
 # Random draws always have these sizes and the counts above keep a prefix of them, so that a database with
 # smaller counts is exactly a subset of one with larger counts (same rows, same images).
 MAX_DRAWN = {"vis_self": 80, "vis_lookalike": 20, "txt_other": 40, "distractors": 300}
