@@ -136,7 +136,7 @@ def _md(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
 # ----------------------------------------------------------------------------- fixed records
 #: The commit at which the tiny world 2.0 (renderer, captions, benchmark design, tiny CLIP) was frozen,
 #: before BASIC or any of its components was run on it.
-FROZEN_AT = "(not frozen yet)"
+FROZEN_AT = "aafbaf3"
 
 #: Version 1 (tiny-icir-1.0), measured with basic.tinyworld.calibrate on its features before it was
 #: replaced (commit fa4ac1d, the tiny CLIP of that commit); version 1 can no longer be rebuilt from this code.
@@ -158,7 +158,7 @@ COMPONENT = {"C": "centering", "M": "min-normalisation", "H": "Harris fusion", "
 
 
 # ----------------------------------------------------------------------------- diagnostics (after the freeze)
-def diagnostics(f, geo: dict) -> dict:
+def diagnostics(f, geo: dict, roles: np.ndarray) -> dict:
     """One measured quantity per BASIC component, to read the ladder with (run only after the freeze)."""
     from .. import equations as eq
     from ..config import Config, preset
@@ -169,7 +169,12 @@ def diagnostics(f, geo: dict) -> dict:
     mean_image = np.asarray(f.image_mean, np.float32).reshape(-1)
     mean_text = unit(f.corpus_pos).mean(0)
     out = {}
-    out["C"] = (f"centroid distance between the synthetic set's images and texts: "
+    from ..retrieval import evaluate
+    tops = [top10_roles(list(evaluate(f, name, keep_scores=True).scores.values()), roles)
+            for name in ("ablation-none", "ablation-C")]
+    out["C"] = ("top-10 by role before → after centering: " + ", ".join(
+                f"{r} {100 * tops[0][r]:.1f}% → {100 * tops[1][r]:.1f}%" for r in tops[0]) + "; "
+                f"centroid distance between the synthetic set's images and texts: "
                 f"{geo['modality gap: centroid distance, raw']:.3f} raw, "
                 f"{geo['modality gap: centroid distance, centred']:.3f} centred; norm of the database images' "
                 f"centroid {np.linalg.norm(db.mean(0)):.3f} raw, {np.linalg.norm(db.mean(0) - mean_image):.3f} "
@@ -224,7 +229,7 @@ def measure(root: Path, features_dir: Path, zero_shot_per_instance: int = 10, wi
            "n_instances": f.queries.instance.nunique(), "features": str(features_dir)}
     if with_basic:
         out["ladder"] = {row: 100 * evaluate(f, f"ablation-{row}").mmAP for row in LADDER}
-        out["diagnostics"] = diagnostics(f, geo)
+        out["diagnostics"] = diagnostics(f, geo, roles)
     timing = root / "build_timing.json"
     out["build_timing"] = json.loads(timing.read_text()) if timing.exists() else None
     out["seconds"] = time.time() - t0
