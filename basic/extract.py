@@ -9,11 +9,13 @@ Image extraction reads with a DataLoader (workers), runs fp16 weights on a GPU (
 tqdm bar, and, given ``shard_dir``, writes one ``.npy`` per shard atomically; a rerun after an
 interruption skips the finished shards. Unreadable images are listed by path.
 
-The loader is fast by default on a GPU (``loader_defaults``): one torch thread per worker, a worker count
-chosen from the cores, and JPEG draft decoding (PIL decodes at 1/2, 1/4 or 1/8 scale inside the JPEG
-decoder) whenever the decoded image still has at least the model's input size on both sides. Features stay
-faithful: cosine >= 0.999 to a plain fp32 full decode (``tests/test_extract_fidelity.py``). On the CPU the
-model is the bottleneck, so the default there is the plain full decode.
+The loader is fast by default on a GPU: one torch thread per worker, a worker count chosen from the cores
+(``default_workers``), and JPEG draft decoding (PIL decodes at 1/2, 1/4 or 1/8 scale inside the JPEG
+decoder) whenever the decoded image keeps at least ``DRAFT_GAP`` (2) times the model's input size on both
+sides, the margin Pillow's own ``thumbnail`` keeps (its ``reducing_gap``). Features stay faithful: cosine
+>= 0.999 to a plain fp32 full decode on real photographs (``tests/test_extract_fidelity.py``; with a
+margin of 1 the tiny CLIP fell to 0.994 on one photograph). On the CPU the model is the bottleneck, so the
+default there is the plain full decode.
 
 Command line (the features folder of ``basic.features.Features``)::
 
@@ -39,6 +41,9 @@ from pathlib import Path
 import numpy as np
 
 from .features import Features, atomic_write
+
+#: JPEG draft decoding keeps at least this many times the model's input size (Pillow's thumbnail keeps 2)
+DRAFT_GAP = 2.0
 
 PAPER_BACKBONES = {
     "clip": ("ViT-L-14", "openai"),
@@ -102,11 +107,13 @@ class Backbone:
 
     @property
     def draft_size(self) -> int | None:
-        """The side JPEG draft decoding keeps at least (the model's input size), or None for a full decode."""
+        """The side JPEG draft decoding keeps at least (DRAFT_GAP x the model's input size), or None for a
+        full decode."""
         mode = self.decode
         if mode == "auto":
             mode = "draft" if _device_type(self.device) == "cuda" else "full"
-        return input_size(self.preprocess) if mode == "draft" else None
+        size = input_size(self.preprocess)
+        return int(round(DRAFT_GAP * size)) if mode == "draft" and size else None
 
     def autocast(self):
         """fp16 autocast on a GPU over fp32 weights; nothing when the weights are fp16 or on the CPU."""
@@ -595,8 +602,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--precision", default="auto", choices=["auto", "fp16", "fp32"],
                         help="auto = fp16 weights on a GPU, fp32 on the CPU; fp32 matches the reference")
     parser.add_argument("--decode", default="auto", choices=["auto", "draft", "full"],
-                        help="JPEG decoding: auto = draft (reduced-scale, never below the model's input size) "
-                             "on a GPU, full on the CPU")
+                        help="JPEG decoding: auto = draft (reduced scale, never below twice the model's input "
+                             "size) on a GPU, full on the CPU")
     parser.add_argument("--batch-size", type=_counting(1), default=256)
     parser.add_argument("--workers", type=_counting(0), default=None,
                         help="DataLoader worker processes (default: from the cores; see default_workers)")
@@ -614,6 +621,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_extraction(args, dataset_root, out, corpus_pos, corpus_neg, image_mean=None, synthetic=None,
                    cache_dir=None) -> Features:
+    from . import reference_io
+    from .icir import load_icir
+    # the small inputs first, so that a bad file is reported before the model is downloaded or loaded
+    if isinstance(image_mean, (str, os.PathLike)):
+        image_mean = reference_io.read_laion_mean(image_mean)
+    if isinstance(synthetic, (str, os.PathLike)):
+        synthetic = reference_io.read_synthetic(synthetic)
+    load_icir(dataset_root)
+    read_object_corpus(corpus_pos)
+    read_object_corpus(corpus_neg)
     backbone = load_backbone(args.backbone, args.pretrained, args.device, args.precision, args.decode)
     return extract_benchmark(
         backbone, dataset_root, out, corpus_pos, corpus_neg, image_mean, synthetic,
