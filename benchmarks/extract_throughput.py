@@ -66,6 +66,8 @@ def main(argv=None) -> int:
                         help="auto = fp16 weights on a GPU (extraction's default), fp32 on the CPU")
     parser.add_argument("--decode", default="auto", choices=["auto", "draft", "full"],
                         help="JPEG decoding; auto = draft on a GPU (extraction's default), full on the CPU")
+    parser.add_argument("--draft-gap", type=float, default=None,
+                        help="draft decoding keeps at least GAP x the model input size (default: extraction's, 2)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=None, help="default: extraction's default_workers")
     parser.add_argument("--images", type=int, default=2048)
@@ -76,9 +78,16 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
 
+    import open_clip
     import torch
+
+    import basic.extract
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.draft_gap is not None:
+        basic.extract.DRAFT_GAP = args.draft_gap
+    # images only: no tokenizer (SigLIP's would be fetched from the Hugging Face Hub)
+    open_clip.get_tokenizer = lambda *a, **k: None
     backbone = load_backbone(args.model, args.pretrained, args.device, args.precision, args.decode)
     device = backbone.device
     if args.workers is None:
@@ -133,7 +142,7 @@ def main(argv=None) -> int:
     result = {
         "model": args.model, "pretrained": args.pretrained, "device": name,
         "precision": backbone.precision_for_device(), "fp16_weights": backbone.half_weights,
-        "jpeg_draft_size": backbone.draft_size, "batch_size": args.batch_size, "workers": args.workers,
+        "jpeg_draft_size": backbone.draft_size, "draft_gap": basic.extract.DRAFT_GAP, "batch_size": args.batch_size, "workers": args.workers,
         "images": n, "image_size": args.size,
         "images_per_s": {"end_to_end": n / total_s, "decode_only": n / decode_s,
                          "decode_and_transfer": n / transfer_s, "model_only": n / model_s},
