@@ -99,9 +99,10 @@ def test_hf_listing_cannot_write_outside_the_cache(tmp_path, evil):
     rel = str(outside) if evil == "ABS" else evil
     listing = [{"type": "file", "path": rel, "size": 4}]
     files = {"/api/datasets/billpsomas/icir/tree/main": json.dumps(listing).encode(),
-             f"/datasets/billpsomas/icir/resolve/main/{rel.lstrip('/')}": b"evil"}
+             f"/datasets/billpsomas/icir/resolve/main/{rel}": b"evil",     # served: an unchecked fetch writes
+             f"/datasets/billpsomas/icir/resolve/main//{rel.lstrip('/')}": b"evil"}
     with Loopback(files) as server:
-        with pytest.raises(fetch.FetchError, match="outside"):
+        with pytest.raises(fetch.FetchError, match="would be written outside"):
             fetch.fetch_icir_hf(tmp_path / "cache", base_url=server.url, retries=0, progressbar=False)
     assert not outside.exists() and not (tmp_path / "escape.txt").exists()
 
