@@ -86,9 +86,12 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     if args.draft_gap is not None:
         basic.extract.DRAFT_GAP = args.draft_gap
-    # images only: no tokenizer (SigLIP's would be fetched from the Hugging Face Hub)
-    open_clip.get_tokenizer = lambda *a, **k: None
-    backbone = load_backbone(args.model, args.pretrained, args.device, args.precision, args.decode)
+    # images only: no tokenizer (SigLIP's would be fetched from the Hugging Face Hub); restored right after
+    get_tokenizer, open_clip.get_tokenizer = open_clip.get_tokenizer, (lambda *a, **k: None)
+    try:
+        backbone = load_backbone(args.model, args.pretrained, args.device, args.precision, args.decode)
+    finally:
+        open_clip.get_tokenizer = get_tokenizer
     device = backbone.device
     if args.workers is None:
         args.workers = default_workers(device)

@@ -59,14 +59,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import open_clip
     import torch
-    open_clip.get_tokenizer = lambda *a, **k: None      # images only
     with tempfile.TemporaryDirectory() as tmp:
         paths = photographs(args.photos, Path(tmp))
         print(f"{len(paths)} photographs; device {args.device}")
         worst = 1.0
         for name in args.models.split(","):
             torch.manual_seed(0)
-            reference = extract.load_backbone(name, device=args.device, precision="fp32", decode="full")
+            get_tokenizer, open_clip.get_tokenizer = open_clip.get_tokenizer, (lambda *a, **k: None)
+            try:                                   # images only: no tokenizer (SigLIP's needs the Hub)
+                reference = extract.load_backbone(name, device=args.device, precision="fp32", decode="full")
+            finally:
+                open_clip.get_tokenizer = get_tokenizer
             ref_feats = encode(reference, paths)
             # the same weights, with the defaults on this device (fp16 weights and draft decoding on a GPU)
             fast = extract.Backbone(reference.model, reference.preprocess, None, reference.name,
