@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pickle
+import stat
 import tarfile
 import warnings
 from pathlib import Path
@@ -310,8 +311,12 @@ def test_json_refuses_what_it_would_destroy(tmp_path, capsys, kind):
     elif kind == "fifo":
         target = tmp_path / "pipe"
         os.mkfifo(target)
-    elif kind == "device":
-        target = Path("/dev/null")
+    elif kind == "device":   # a device node of our own: never a real one such as /dev/null (code that
+        target = tmp_path / "null"      # failed this test would replace it with a plain file)
+        try:
+            os.mknod(target, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except (PermissionError, OSError):
+            pytest.skip("creating a device node needs root")
     elif kind == "directory":
         target = tmp_path / "adir"
         target.mkdir()
@@ -324,6 +329,8 @@ def test_json_refuses_what_it_would_destroy(tmp_path, capsys, kind):
         assert target.is_symlink() and (tmp_path / "target.txt").read_text() == "keep me"
     if kind == "fifo":
         assert target.is_fifo()
+    if kind == "device":
+        assert target.is_char_device()
 
 
 def test_json_to_a_new_file_in_the_folder_is_refused_too(tmp_path, capsys):
