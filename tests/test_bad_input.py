@@ -78,6 +78,7 @@ def test_nan_expansion_beta_is_refused(tmp_path, capsys):
     assert code == 2 and "expansion_beta" in err and "config.json" in err
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_non_finite_scores_are_an_error_naming_the_instance():
     f = make_features()
     with pytest.raises(ValueError, match=r"instance 'inst0'.*NaN or infinite"):
