@@ -19,6 +19,8 @@ import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 METHODS = ("image", "text", "sum", "product", "basic", "weicom", "weighted-sum", "weighted-product")
 
 
@@ -39,7 +41,7 @@ def _check_types(config) -> None:
     """Raise ConfigError naming the first key whose value has the wrong type or is not finite."""
     for key in _BOOL_KEYS:
         value = getattr(config, key)
-        if not isinstance(value, bool) and type(value).__name__ != "bool_":    # numpy's bool passes too
+        if not isinstance(value, (bool, np.bool_)):                           # numpy's bool passes too
             raise ConfigError(f"config key {key!r} must be true or false, got {value!r} "
                               f"({type(value).__name__}); write {key}: true or {key}: false without quotes")
         object.__setattr__(config, key, bool(value))
