@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from pickle import UnpicklingError
 
 from .config import PRESETS, Config, ConfigError, preset
-from .features import Features, FeaturesError, atomic_write
+from .features import FeaturesError, atomic_write
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -23,9 +23,15 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 def cmd_evaluate(args) -> int:
     from .retrieval import evaluate
+    from .validate import check_output_path, load_features
     config = Config.from_json(args.config) if args.config else preset(args.preset)
-    features = Features.load(args.features)
-    result = evaluate(features, config, ap=args.ap)
+    if args.json:   # checked before the work: never replace a link, pipe, device, folder or an input file
+        check_output_path(args.json, protected=args.features)
+    features = load_features(args.features)
+    try:
+        result = evaluate(features, config, ap=args.ap)
+    except MemoryError:
+        raise MemoryError(_memory_message(features)) from None
     s = result.summary()
     label = config.method if not config.is_basic else f"basic [{config.letters or 'no components'}]"
     rows = [("features", str(args.features)), ("method", label),
@@ -36,11 +42,20 @@ def cmd_evaluate(args) -> int:
              for k in (1, 5, 10)]
     print(_table(rows))
     if args.json:
-        out = Path(args.json)
+        out = check_output_path(args.json, protected=args.features)
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, lambda f: json.dump(result.to_dict(), f, indent=1))
         print(f"wrote {out}")
     return 0
+
+
+def _memory_message(features) -> str:
+    sizes = features.database.instance.value_counts()
+    queries = features.queries.instance.value_counts()
+    big = sizes.index[0]
+    return (f"out of memory while evaluating {len(features.queries)} queries against {len(features.database)} "
+            f"database items; the largest instance ({big}) has {int(queries.get(big, 0))} queries x "
+            f"{int(sizes.iloc[0])} items. Use a machine with more memory, or split that instance")
 
 
 def cmd_presets(args) -> int:
@@ -79,9 +94,19 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, FeaturesError, FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ConfigError, FeaturesError, ValueError, OSError, UnpicklingError) as e:   # bad input: exit 2
+        print(f"error: {_one_paragraph(e)}", file=sys.stderr)
         return 2
+    except MemoryError as e:
+        print(f"error: {_one_paragraph(e) or 'out of memory'}", file=sys.stderr)
+        return 1
+
+
+def _one_paragraph(error: BaseException) -> str:
+    """The error's message; an OSError without our wording gets its file and reason."""
+    if isinstance(error, OSError) and error.filename and str(error.filename) not in str(error.args[-1]):
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,52 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 METHODS = ("image", "text", "sum", "product", "basic", "weicom", "weighted-sum", "weighted-product")
 
 
 class ConfigError(ValueError):
     """A configuration that cannot be run; the message says which key and what is allowed."""
+
+
+# The type each key must have. JSON's true/false are booleans, never numbers, and a number is never a
+# boolean or a string: "false" would otherwise switch a component ON, and true would count as 1.
+_BOOL_KEYS = ("center", "min_normalize", "contextualize", "project", "query_expansion")
+_STR_KEYS = ("method", "center_images_with", "text_scale")
+_REAL_KEYS = ("harris_lambda", "alpha", "expansion_beta", "text_weight")
+_INT_KEYS = ("components", "expansion_k")
+_LARGEST_INT = 2 ** 31 - 1
+
+
+def _check_types(config) -> None:
+    """Raise ConfigError naming the first key whose value has the wrong type or is not finite."""
+    for key in _BOOL_KEYS:
+        value = getattr(config, key)
+        if not isinstance(value, (bool, np.bool_)):                           # numpy's bool passes too
+            raise ConfigError(f"config key {key!r} must be true or false, got {value!r} "
+                              f"({type(value).__name__}); write {key}: true or {key}: false without quotes")
+        object.__setattr__(config, key, bool(value))
+    for key in _STR_KEYS:
+        value = getattr(config, key)
+        if not isinstance(value, str):
+            raise ConfigError(f"config key {key!r} must be a string, got {value!r} ({type(value).__name__})")
+    for key in _REAL_KEYS + _INT_KEYS:
+        value = getattr(config, key)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"config key {key!r} must be a number, got {value!r} ({type(value).__name__}); "
+                              "write it without quotes, and not as true/false")
+        if not math.isfinite(float(value)):
+            raise ConfigError(f"config key {key!r} must be a finite number, got {value!r}")
+        if key in _INT_KEYS:
+            if float(value) != int(value) or not 1 <= int(value) <= _LARGEST_INT:
+                raise ConfigError(f"config key {key!r} must be a whole number between 1 and {_LARGEST_INT}, "
+                                  f"got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +82,7 @@ class Config:
     text_weight: float = 0.5
 
     def __post_init__(self):
+        _check_types(self)
         if self.method not in METHODS:
             raise ConfigError(f"unknown method {self.method!r}; choose one of {METHODS}")
         if self.center_images_with not in ("image_mean", "database"):
@@ -95,21 +134,31 @@ class Config:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown config key(s) {unknown}; known keys: {sorted(known)}")
-        if data.get("method", "basic") != "basic" and data.get("method") in METHODS:
+        full = cls(**data)                 # every key is checked, even those a baseline ignores
+        if full.method != "basic":
             # baselines ignore the BASIC switches; keep only what they use
             return cls(**{k: v for k, v in data.items() if k in ("method", "text_weight")})
-        return cls(**data)
+        return full
 
     @classmethod
     def from_json(cls, path: str | Path) -> "Config":
         path = Path(path)
+        if path.is_dir():
+            raise ConfigError(f"config file {path} is a folder; give a JSON file (e.g. a golden expected/*.json)")
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} not found") from None
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"config file {path} is not valid JSON: {e}") from None
-        return cls.from_dict(data)
+        except OSError as e:
+            raise ConfigError(f"config file {path} cannot be read: {e.strerror or e}") from None
+        try:
+            return cls.from_dict(data)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: {e}") from None
+        except TypeError as e:
+            raise ConfigError(f"{path}: {e}") from None
 
 
 def components(letters: str, **overrides) -> Config:

@@ -137,6 +137,8 @@ class Features:
             raise FeaturesError(
                 f"instance(s) {missing[:5]} have queries but no database items; every instance "
                 "needs its own database (drop those queries or add their database)")
+        from .validate import check_finite   # NaN / infinity anywhere: an error naming the array and row
+        check_finite(self)
 
     def nbytes(self) -> int:
         return sum(getattr(self, n).nbytes for n in ARRAY_FIELDS if getattr(self, n) is not None)

@@ -10,8 +10,8 @@ variable, ``pooch.os_cache("basic")``. Layout inside the cache::
 
     CACHE/assets/generic_subjects.csv, generic_styles.csv, laion_1m_mean_{clip,siglip}.pkl,
                  dataset_1_sd_{clip,siglip}.pkl.npy
-    CACHE/assets/checksums.json          sha256 recorded on first download of files whose
-                                         checksum is not known in advance
+    CACHE/assets/checksums.json          sha256 of the synthetic sets, recorded once they pass
+                                         their pinned git blob id (see ``Asset.git_blob``)
     CACHE/downloads/icir_v1.0.0.tar.gz   (+ .sha256)   the dataset tarball
     CACHE/icir_v1.0.0/icir/...           the extracted dataset
     CACHE/icir_hf/...                    the Hugging Face alternative (webdataset + annotations)
@@ -27,6 +27,7 @@ import os
 import shutil
 import tarfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +52,12 @@ class FetchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Asset:
-    """One file of the reference repository: its path there and its sha256 (None: unknown here)."""
+    """One file of the reference repository: its path there, its sha256 (None: unknown here) and, for
+    files whose sha256 is not known, the git blob id (SHA-1) the pinned commit lists for it."""
 
     path: str
     sha256: str | None
+    git_blob: str | None = None
 
 
 ASSETS = {
@@ -66,10 +69,13 @@ ASSETS = {
                                     "afacfa72119a0837aa031d3fcc570b051bb0074c17577fb86b2168f9689e23ab"),
     "laion_1m_mean_siglip.pkl": Asset("data/laion_mean/laion_1m_mean_siglip.pkl",
                                       "192bafe11847922f0a0d0868486ba5f132de467e70f10b4310f2863c9a2c5744"),
-    # The checksums of the min-normalisation sets are not known here: they are recorded in
-    # CACHE/assets/checksums.json on first download and enforced from then on.
-    "dataset_1_sd_clip.pkl.npy": Asset("synthetic_data/dataset_1_sd_clip.pkl.npy", None),
-    "dataset_1_sd_siglip.pkl.npy": Asset("synthetic_data/dataset_1_sd_siglip.pkl.npy", None),
+    # The sha256 of the min-normalisation sets is not known here (their bytes were never seen offline), but
+    # the pinned commit's tree lists their git blob ids, sha1("blob <size>\0" + bytes): every download and
+    # every cached copy is checked against those. Their sha256 is then recorded in CACHE/assets/checksums.json.
+    "dataset_1_sd_clip.pkl.npy": Asset("synthetic_data/dataset_1_sd_clip.pkl.npy", None,
+                                       git_blob="5bd67ba8e392751a46ecc7be3509b24885981b83"),
+    "dataset_1_sd_siglip.pkl.npy": Asset("synthetic_data/dataset_1_sd_siglip.pkl.npy", None,
+                                         git_blob="63b62fef598d93c03e90793966e566a5f88b0972"),
 }
 
 
@@ -97,6 +103,15 @@ def cache_dir(cache: str | os.PathLike | None = None) -> Path:
 def _base(arg: str | None, env: str, default: str) -> str:
     base = arg or os.environ.get(env) or default
     return base if base.endswith("/") else base + "/"
+
+
+def git_blob_id(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The id git gives a file's content: sha1 of b"blob <size>\\0" followed by the bytes."""
+    digest = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -152,8 +167,16 @@ class ResumableDownloader:
         have = self.partial.stat().st_size if self.partial.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         with requests.get(url, headers=headers, stream=True, timeout=self.timeout) as response:
-            if response.status_code == 416:  # nothing left to send: the partial file is whole
-                return
+            if response.status_code == 416:
+                # "Range Not Satisfiable": the partial file is whole only if the server says the full size
+                # (Content-Range: bytes */SIZE) equals what we have; otherwise start again from zero
+                total = response.headers.get("Content-Range", "").rpartition("/")[2]
+                if total.isdigit() and int(total) == have:
+                    return
+                self.partial.unlink(missing_ok=True)
+                raise IncompleteDownload(f"{url}: the server refused to resume at byte {have} (reply 416, "
+                                         f"Content-Range {response.headers.get('Content-Range')!r}); the "
+                                         "partial download was deleted and is fetched again")
             response.raise_for_status()
             mode = "ab" if response.status_code == 206 else "wb"
             if mode == "wb":
@@ -207,7 +230,24 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None = None, *, re
 # ---------------------------------------------------------------------------- assets
 def _recorded(cache: Path) -> dict:
     path = cache / "assets" / "checksums.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        recorded = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        recorded = None
+    if not isinstance(recorded, dict):
+        path.unlink()
+        raise FetchError(f"{path} was not a valid checksum record (damaged?); it was deleted. Rerun: files "
+                         "whose checksum it recorded are verified by their pinned ids and recorded again")
+    return recorded
+
+
+def _forget(cache: Path, name: str) -> None:
+    recorded = _recorded(cache)
+    if recorded.pop(name, None) is not None:
+        atomic_write(cache / "assets" / "checksums.json",
+                     lambda f: json.dump(recorded, f, indent=2, sort_keys=True))
 
 
 def _record(cache: Path, name: str, digest: str) -> None:
@@ -229,8 +269,19 @@ def fetch_asset(name: str, cache: str | os.PathLike | None = None, *, base_url: 
     asset = ASSETS[name]
     cache = cache_dir(cache)
     url = _base(base_url, "BASIC_REFERENCE_URL", REFERENCE_URL) + asset.path
-    known = asset.sha256 or _recorded(cache).get(name)
-    path = download(url, cache / "assets" / name, known, retries=retries, progressbar=progressbar, what=name)
+    dest = cache / "assets" / name
+    if asset.sha256 is None and asset.git_blob and dest.is_file() and git_blob_id(dest) != asset.git_blob:
+        dest.unlink()                 # a bad copy from an earlier run (a portal page...): fetched again
+        _forget(cache, name)
+        warnings.warn(f"{dest} did not match its pinned git blob id {asset.git_blob}; it was deleted and is "
+                      "downloaded again")
+    known = asset.sha256 or (None if asset.git_blob else _recorded(cache).get(name))
+    path = download(url, dest, known, retries=retries, progressbar=progressbar, what=name)
+    if asset.sha256 is None and asset.git_blob and git_blob_id(path) != asset.git_blob:
+        path.unlink()
+        raise FetchError(f"checksum mismatch for {name} downloaded from {url}: its git blob id is not "
+                         f"{asset.git_blob}, the one commit {REFERENCE_COMMIT[:12]} lists. The bad download was "
+                         f"deleted; retry (a proxy or captive portal may have answered), or check the mirror")
     if known is None:
         _record(cache, name, sha256_of(path))
     return path
@@ -246,11 +297,15 @@ def parse_checksum_file(text: str, filename: str) -> str:
     """The sha256 listed for ``filename`` in a ``sha256sum`` style file ('<hex>  <name>' lines)."""
     for line in text.splitlines():
         parts = line.strip().split()
-        if len(parts) >= 2 and parts[-1].lstrip("*").endswith(filename):
+        if len(parts) >= 2 and parts[-1].lstrip("*").endswith(filename) and _is_sha256(parts[0]):
             return parts[0].lower()
-        if len(parts) == 1 and len(parts[0]) == 64:  # a bare digest
+        if len(parts) == 1 and _is_sha256(parts[0]):  # a bare digest
             return parts[0].lower()
     raise FetchError(f"the checksum file lists no sha256 for {filename}; its content was:\n{text[:500]}")
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def safe_extract(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
@@ -266,8 +321,17 @@ def safe_extract(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
     tmp.mkdir(parents=True)
     root = tmp.resolve()
     try:
-        with tarfile.open(tar_path) as tar:
-            members = tar.getmembers()
+        try:
+            tar = tarfile.open(tar_path)
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise FetchError(f"{tar_path} is not a readable tar archive ({error}); delete it and fetch it "
+                             "again, or put the right file there") from None
+        with tar:
+            try:
+                members = tar.getmembers()
+            except (tarfile.TarError, EOFError, OSError) as error:
+                raise FetchError(f"{tar_path} is a damaged tar archive ({error}); delete it and fetch it "
+                                 "again") from None
             for member in members:
                 target = (root / member.name).resolve()
                 if member.name.startswith(("/", "\\")) or not (target == root or root in target.parents):
@@ -311,9 +375,21 @@ def fetch_icir(cache: str | os.PathLike | None = None, *, base_url: str | None =
     downloads = cache / "downloads"
     sums = download(base + ICIR_CHECKSUM_FILE, downloads / ICIR_CHECKSUM_FILE, None, retries=retries,
                     progressbar=False, what=f"the i-CIR checksum file {ICIR_CHECKSUM_FILE}")
-    digest = parse_checksum_file(sums.read_text(), ICIR_TARBALL)
-    tarball = download(base + ICIR_TARBALL, downloads / ICIR_TARBALL, digest, retries=retries,
-                       progressbar=progressbar, what=f"the i-CIR dataset {ICIR_TARBALL}")
+    try:
+        digest = parse_checksum_file(sums.read_text(encoding="utf-8", errors="replace"), ICIR_TARBALL)
+    except FetchError as error:    # a portal page or an error page: never keep it in the cache
+        sums.unlink(missing_ok=True)
+        raise FetchError(f"{sums} (from {base + ICIR_CHECKSUM_FILE}) is not a checksum file, so it was deleted; "
+                         f"rerun when the server answers properly. {error}") from None
+    try:
+        tarball = download(base + ICIR_TARBALL, downloads / ICIR_TARBALL, digest, retries=retries,
+                           progressbar=progressbar, what=f"the i-CIR dataset {ICIR_TARBALL}")
+    except FetchError as error:
+        if "checksum mismatch" in str(error):   # the checksum file may be the stale or wrong one
+            sums.unlink(missing_ok=True)
+            raise FetchError(f"{error} The checksum file {sums} was deleted too, so that the next run "
+                             "fetches both again.") from None
+        raise
     safe_extract(tarball, target)
     check_layout(target / "icir")
     (target / ".complete").write_text(digest + "\n")
@@ -367,13 +443,29 @@ def fetch_icir_hf(cache: str | os.PathLike | None = None, *, repo: str = HF_REPO
     base = _base(base_url, "BASIC_HF_URL", HF_URL)
     target = cache / "icir_hf"
     for entry in hf_list_files(repo, revision, base_url=base):
-        rel = entry["path"]
+        rel = entry.get("path")
+        if not isinstance(rel, str) or not _inside(target, rel):
+            raise FetchError(f"the Hugging Face listing of {repo} names the file {rel!r}, which would be written "
+                             f"outside {target}; refusing it (nothing was written). Check the mirror "
+                             f"({base}) or use --source tarball")
         if rel.startswith(".") or "/." in rel:
             continue
         digest = (entry.get("lfs") or {}).get("oid") or (entry.get("lfs") or {}).get("sha256")
         download(base + f"datasets/{repo}/resolve/{revision}/{rel}", target / rel, digest,
                  retries=retries, progressbar=progressbar, what=f"{rel} of the Hugging Face dataset {repo}")
     return target
+
+
+def _inside(folder: Path, rel: str) -> bool:
+    """True when the relative POSIX path ``rel`` stays inside ``folder`` (no absolute path, '..', drive)."""
+    from pathlib import PurePosixPath, PureWindowsPath
+    posix, windows = PurePosixPath(rel), PureWindowsPath(rel)
+    if not rel or "\0" in rel or posix.is_absolute() or windows.is_absolute() or windows.drive or "\\" in rel:
+        return False
+    if any(part == ".." for part in posix.parts):
+        return False
+    root = folder.resolve()
+    return root in (root / rel).resolve().parents
 
 
 def unpack_webdataset(root: str | os.PathLike) -> Path:

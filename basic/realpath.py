@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import fetch
-from .extract import ImageReadError, add_arguments, run_extraction
+from .extract import INPUT_ERRORS, add_arguments, run_extraction
 
 
 def fetch_all(backbone: str, cache=None, source: str = "tarball", progressbar: bool = True) -> dict:
@@ -55,9 +55,12 @@ def main(argv=None) -> int:
         out = Path(args.out or f"features/{Path(args.backbone).name}")
         features = run_extraction(args, found["root"], out, found["corpus_pos"], found["corpus_neg"],
                                   found["image_mean"], found["synthetic"], cache_dir=found["cache"] / "features")
-    except (fetch.FetchError, ImageReadError, FileNotFoundError, FileExistsError, ValueError) as error:
+    except (fetch.FetchError, *INPUT_ERRORS) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("error: out of memory; lower --batch-size or --workers", file=sys.stderr)
+        return 1
     print(f"wrote {out}: {len(features.queries)} queries, {len(features.database)} database images, "
           f"d={features.dim}\nnext: python -m basic evaluate {out} --preset basic")
     return 0

@@ -13,7 +13,8 @@ The reference keeps, for one backbone B::
     synthetic_data/dataset_1_sd_B.pkl.npy                np.save of a dict image_features, text_features
 
 ``read_reference`` turns such files into a :class:`basic.features.Features`; ``write_reference``
-writes a Features back in that layout. Pickles run code when loaded: read only files you trust.
+writes a Features back in that layout. Pickles are read with ``basic.safe_pickle``, which loads numpy
+arrays, plain containers and torch tensors only and refuses anything that would run code.
 """
 from __future__ import annotations
 
@@ -23,22 +24,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import safe_pickle
 from .features import Features, atomic_write
 
 
-def _array(value) -> np.ndarray:
-    """numpy float32 from a numpy array or a torch tensor (on any device)."""
+def _array(value, path=None, key: str | None = None) -> np.ndarray:
+    """numpy float32 from a numpy array or a torch tensor (on any device); errors name the file and key."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().float().numpy()
-    return np.asarray(value, dtype=np.float32)
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        where = f"{path}: '{key}'" if path is not None else "a value"
+        raise ValueError(f"{where} should hold numbers (an array of features), got {type(value).__name__}: "
+                         f"{error}") from None
 
 
 def _load_pickle(path) -> dict:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found")
-    with open(path, "rb") as f:
-        data = pickle.load(f)
+        raise FileNotFoundError(f"{path} not found" + (" (it is a folder)" if path.is_dir() else ""))
+    data = safe_pickle.load(path)
     if not isinstance(data, dict):
         raise ValueError(f"{path} holds a {type(data).__name__}, expected the reference's dict")
     return data
@@ -54,11 +60,24 @@ def read_split(path) -> tuple[dict[str, np.ndarray | None], pd.DataFrame]:
     """One of query_icir_features.pkl / database_icir_features.pkl: arrays and its labels."""
     data = _load_pickle(path)
     _need(data, ("image_feats", "paths", "instances", "texts"), path)
-    labels = pd.DataFrame({"instance": list(map(str, data["instances"])), "text": list(map(str, data["texts"])),
-                           "path": list(map(str, data["paths"]))})
-    arrays = {"image": _array(data["image_feats"]),
-              "text": None if data.get("text_feats") is None else _array(data["text_feats"]),
-              "context": None if data.get("context_text_feats") is None else _array(data["context_text_feats"])}
+    try:
+        columns = {"instance": list(map(str, data["instances"])), "text": list(map(str, data["texts"])),
+                   "path": list(map(str, data["paths"]))}
+    except TypeError as error:
+        raise ValueError(f"{path}: instances, texts and paths must be lists of strings: {error}") from None
+    lengths = {k: len(v) for k, v in columns.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"{path}: instances, texts and paths have different lengths {lengths}; "
+                         "each must list one entry per feature row")
+    labels = pd.DataFrame(columns)
+    arrays = {"image": _array(data["image_feats"], path, "image_feats"),
+              "text": None if data.get("text_feats") is None else _array(data["text_feats"], path, "text_feats"),
+              "context": (None if data.get("context_text_feats") is None
+                          else _array(data["context_text_feats"], path, "context_text_feats"))}
+    for name, value in arrays.items():
+        if value is not None and (value.ndim != 2 or len(value) != len(labels)):
+            raise ValueError(f"{path}: {name} features have shape {value.shape} but the file lists "
+                             f"{len(labels)} paths; expected ({len(labels)}, d)")
     return arrays, labels
 
 
@@ -66,14 +85,14 @@ def read_corpus(path) -> tuple[np.ndarray, np.ndarray]:
     """A corpus pickle: (feats (P,d) float32, prompts (P,) str)."""
     data = _load_pickle(path)
     _need(data, ("feats", "prompts"), path)
-    return _array(data["feats"]), np.asarray(list(map(str, data["prompts"])))
+    return _array(data["feats"], path, "feats"), np.asarray(list(map(str, data["prompts"])))
 
 
 def read_laion_mean(path) -> np.ndarray:
     """laion_1m_mean_*.pkl: the (d,) mean image embedding (stored as a (1,d) torch tensor)."""
     data = _load_pickle(path)
     _need(data, ("laion_1m_mean",), path)
-    return _array(data["laion_1m_mean"]).reshape(-1)
+    return _array(data["laion_1m_mean"], path, "laion_1m_mean").reshape(-1)
 
 
 def read_synthetic(path) -> tuple[np.ndarray, np.ndarray]:
@@ -81,12 +100,12 @@ def read_synthetic(path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found")
-    data = np.load(path, allow_pickle=True)
+    data = safe_pickle.load_npy(path)
     data = data.item() if data.dtype == object and data.shape == () else data
     if not isinstance(data, dict):
         raise ValueError(f"{path} should hold a dict with image_features and text_features")
     _need(data, ("image_features", "text_features"), path)
-    return _array(data["image_features"]), _array(data["text_features"])
+    return _array(data["image_features"], path, "image_features"), _array(data["text_features"], path, "text_features")
 
 
 def reference_paths(root, backbone: str = "clip", dataset: str = "icir") -> dict[str, Path]:

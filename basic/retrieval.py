@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import equations as eq
+from . import validate
 from .config import Config
 from .features import Features, FeaturesError
 from .fusion import weicom, weighted_product, weighted_sum
@@ -170,8 +171,8 @@ def similarity_blocks(features: Features, config: Config, shared: Shared | None 
     q_text_labels, d_text_labels, _ = label_codes(features, "text")
     blocks = []
     for name, q_rows, d_rows in group_by_instance(features):
-        v = eq.l2_normalize(features.query_image[q_rows], "query_image")
-        t = eq.l2_normalize(text_all[q_rows], "query_text_context" if use_context else "query_text")
+        v = _normalized(features, features.query_image, "query_image", q_rows)
+        t = _normalized(features, text_all, "query_text_context" if use_context else "query_text", q_rows)
         x_raw, norms = features.db_image[d_rows], shared.db_norms[d_rows]
         positives = q_text_labels[q_rows][:, None] == d_text_labels[d_rows][None, :]
         # i-CIR pairs each image query with several texts: score each distinct row once, then expand
@@ -181,6 +182,19 @@ def similarity_blocks(features: Features, config: Config, shared: Shared | None 
         s_t = None if s_t is None else s_t[t_of]
         blocks.append(Block(name, q_rows, _as_index(d_rows), positives, s_v, s_t))
     return blocks
+
+
+def _normalized(features: Features, array: np.ndarray, name: str, rows: np.ndarray) -> np.ndarray:
+    """l2_normalize(array[rows]); a bad row is reported by its row in the whole array, with its path."""
+    x = np.asarray(array[rows], dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1)
+    bad = ~np.isfinite(norms) | (norms <= 1e-12)
+    if bad.any():
+        row = int(np.asarray(rows)[np.flatnonzero(bad)[0]])
+        raise eq.InputError(f"{name}: {validate.describe_row(features, name, row)} has zero length (or overflows); "
+                            "every feature vector must be finite and non-zero (re-extract it, or drop that row "
+                            "and its label)")
+    return eq.l2_normalize(x, name)
 
 
 def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,13 +319,17 @@ def score_blocks(blocks: list[Block], config: Config, n_queries: int, queries: p
         raise ValueError(f"unknown AP {ap!r}; choose one of {sorted(AP_FUNCTIONS)}")
     ap_all = np.zeros(n_queries)
     rank_parts, kept = [], {} if keep_scores else None
+    no_positive = []
     for b in blocks:
         scores = fuse(b, config)
+        validate.check_scores(scores, b.instance, b.query_rows, queries)
+        no_positive.append(np.asarray(b.query_rows)[~b.positives.any(axis=1)])
         ranks = positive_ranks(scores, b.positives)
         ap_all[b.query_rows] = AP_FUNCTIONS[ap](ranks) if ranks.shape[1] else 0.0
         rank_parts.append((b.query_rows, ranks))
         if keep_scores:
             kept[b.instance] = (b.query_rows, b.db_rows, scores)
+    validate.warn_no_positive(queries, np.concatenate(no_positive) if no_positive else np.zeros(0, int))
     width = max((r.shape[1] for _, r in rank_parts), default=0)
     ranks_all = np.full((n_queries, width), np.iinfo(np.int64).max, dtype=np.int64)
     for rows, r in rank_parts:
@@ -325,6 +343,9 @@ def evaluate(features: Features, config: Config | str = "basic", ap: str = "trap
     if isinstance(config, str):
         from .config import preset
         config = preset(config)
+    # once per Features object (and again if its labels are replaced): sweeps do not pay for it again
+    _cached(features, "_duplicates_checked", (features.queries, features.database),
+            lambda: validate.warn_duplicates(features) or True)
     blocks = similarity_blocks(features, config)
     return score_blocks(blocks, config, len(features.query_image), features.queries, ap, keep_scores)
 

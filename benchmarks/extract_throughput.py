@@ -9,9 +9,10 @@ Three passes over the same images with the same DataLoader as ``basic.extract.en
 and the end-to-end rate (all three together, as extraction runs). The data loader is not the
 bottleneck when ``decode`` is well above ``model``.
 
-    # the paper's CLIP on a GPU, batch 256, fp16 (downloads the weights once):
-    python benchmarks/extract_throughput.py --model ViT-L-14 --pretrained openai --batch-size 256 \
-        --precision fp16 --images 4096 --workers 8
+    # the paper's CLIP on a GPU with extraction's defaults (fp16 weights, JPEG draft, workers from the cores):
+    python benchmarks/extract_throughput.py --model ViT-L-14 --pretrained openai --batch-size 256 --images 4096
+    # the same with the old loader, for comparison:
+    python benchmarks/extract_throughput.py --model ViT-L-14 --decode full --images 4096
     # a small CPU run with random weights (no download):
     python benchmarks/extract_throughput.py --model ViT-B-32 --device cpu --batch-size 16 --images 64 --workers 1
 
@@ -31,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from basic.extract import ImageFiles, image_loader, load_backbone  # noqa: E402
+from basic.extract import ImageFiles, default_workers, image_loader, load_backbone  # noqa: E402
 
 
 def synthetic_images(folder: Path, count: int, size: int) -> list[Path]:
@@ -61,9 +62,14 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default="ViT-L-14", help="open_clip model name, or clip / siglip / tiny")
     parser.add_argument("--pretrained", default=None, help="tag or checkpoint; default random weights")
     parser.add_argument("--device", default=None)
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp16", "fp32"])
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp16", "fp32"],
+                        help="auto = fp16 weights on a GPU (extraction's default), fp32 on the CPU")
+    parser.add_argument("--decode", default="auto", choices=["auto", "draft", "full"],
+                        help="JPEG decoding; auto = draft on a GPU (extraction's default), full on the CPU")
+    parser.add_argument("--draft-gap", type=float, default=None,
+                        help="draft decoding keeps at least GAP x the model input size (default: extraction's, 2)")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=None, help="default: extraction's default_workers")
     parser.add_argument("--images", type=int, default=2048)
     parser.add_argument("--size", type=int, default=512, help="side of the synthetic JPEGs")
     parser.add_argument("--image-dir", default="/tmp/basic_bench_images")
@@ -72,13 +78,25 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
 
+    import open_clip
     import torch
+
+    import basic.extract
     if args.threads:
         torch.set_num_threads(args.threads)
-    backbone = load_backbone(args.model, args.pretrained, args.device, args.precision)
+    if args.draft_gap is not None:
+        basic.extract.DRAFT_GAP = args.draft_gap
+    # images only: no tokenizer (SigLIP's would be fetched from the Hugging Face Hub); restored right after
+    get_tokenizer, open_clip.get_tokenizer = open_clip.get_tokenizer, (lambda *a, **k: None)
+    try:
+        backbone = load_backbone(args.model, args.pretrained, args.device, args.precision, args.decode)
+    finally:
+        open_clip.get_tokenizer = get_tokenizer
     device = backbone.device
+    if args.workers is None:
+        args.workers = default_workers(device)
     paths = synthetic_images(Path(args.image_dir), args.images, args.size)
-    dataset = ImageFiles(paths, backbone.preprocess)
+    dataset = ImageFiles(paths, backbone.preprocess, backbone.draft_size)
     batches = [list(range(i, min(i + args.batch_size, len(paths)))) for i in range(0, len(paths), args.batch_size)]
     pin = device.type == "cuda"
 
@@ -98,12 +116,12 @@ def main(argv=None) -> int:
     # 2. transfer: loader + copy to the device
     start = time.perf_counter()
     for _, images, _ in image_loader(dataset, batches, args.workers, pin):
-        images.to(device, non_blocking=True)
+        backbone.to_input(images)
     sync(device)
     transfer_s = time.perf_counter() - start
 
     # 3. model: one batch on the device, repeated (after a warm-up)
-    x = first.to(device)
+    x = backbone.to_input(first)
     with torch.no_grad(), backbone.autocast():
         backbone.model.encode_image(x)
         sync(device)
@@ -118,7 +136,7 @@ def main(argv=None) -> int:
     with torch.no_grad():
         for _, images, _ in image_loader(dataset, batches, args.workers, pin):
             with backbone.autocast():
-                backbone.model.encode_image(images.to(device, non_blocking=True)).float().cpu()
+                backbone.model.encode_image(backbone.to_input(images)).float().cpu()
     sync(device)
     total_s = time.perf_counter() - start
 
@@ -126,7 +144,8 @@ def main(argv=None) -> int:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     result = {
         "model": args.model, "pretrained": args.pretrained, "device": name,
-        "precision": backbone.precision_for_device(), "batch_size": args.batch_size, "workers": args.workers,
+        "precision": backbone.precision_for_device(), "fp16_weights": backbone.half_weights,
+        "jpeg_draft_size": backbone.draft_size, "draft_gap": basic.extract.DRAFT_GAP, "batch_size": args.batch_size, "workers": args.workers,
         "images": n, "image_size": args.size,
         "images_per_s": {"end_to_end": n / total_s, "decode_only": n / decode_s,
                          "decode_and_transfer": n / transfer_s, "model_only": n / model_s},
@@ -137,7 +156,9 @@ def main(argv=None) -> int:
     }
     result["bottleneck"] = "data loader" if decode_s > model_s else "model"
     rates = result["images_per_s"]
-    print(f"{args.model} on {name}, {result['precision']}, batch {args.batch_size}, {args.workers} workers, {n} images")
+    print(f"{args.model} on {name}, {result['precision']}{' weights' if backbone.half_weights else ''}, "
+          f"JPEG {'draft >= ' + str(backbone.draft_size) + ' px' if backbone.draft_size else 'full decode'}, "
+          f"batch {args.batch_size}, {args.workers} workers, {n} images")
     print(f"  end to end   {rates['end_to_end']:9.1f} images/s")
     print(f"  decode only  {rates['decode_only']:9.1f} images/s   (loader: read + decode + preprocess)")
     print(f"  + transfer   {rates['decode_and_transfer']:9.1f} images/s")

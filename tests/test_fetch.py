@@ -249,7 +249,7 @@ def test_hf_offline_message(tmp_path):
         fetch.fetch_icir_hf(tmp_path, base_url=closed_port_url())
 
 
-def test_files_put_by_hand_work_offline(tmp_path):
+def test_files_put_by_hand_work_offline(tmp_path, monkeypatch):
     tarball = make_tar(icir_entries())
     downloads = tmp_path / "downloads"
     downloads.mkdir()
@@ -259,5 +259,9 @@ def test_files_put_by_hand_work_offline(tmp_path):
     assert (root / "query_files.csv").is_file()
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "dataset_1_sd_siglip.pkl.npy").write_bytes(b"by hand")
+    # a file put by hand is used when it is the pinned one (here: the registry pins these bytes)
+    blob = hashlib.sha1(b"blob 7\0by hand").hexdigest()
+    monkeypatch.setitem(fetch.ASSETS, "dataset_1_sd_siglip.pkl.npy",
+                        Asset("synthetic_data/dataset_1_sd_siglip.pkl.npy", None, git_blob=blob))
     path = fetch.fetch_asset("dataset_1_sd_siglip.pkl.npy", tmp_path, base_url=closed_port_url(), retries=0)
     assert path.read_bytes() == b"by hand"
