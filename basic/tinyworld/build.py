@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..features import atomic_write
+from ..features import atomic_write, is_features_folder
 from .captions import prompt
 from .data import data_dir
 from .render import render
@@ -285,8 +285,8 @@ def main(argv=None):
     print(f"rendered the tiny i-CIR and its assets under {data} in {time.time() - t0:.0f} s")
     if args.no_extract:
         return
-    if (out / "features.npz").exists() and not args.overwrite:
-        print(f"{out / 'features.npz'} exists: kept (pass --overwrite to extract again)")
+    if is_features_folder(out) and not args.overwrite:
+        print(f"{out} holds features: kept (pass --overwrite to extract again)")
         return
     t1 = time.time()
     extract(data, out, overwrite=args.overwrite, workers=args.workers)
