@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:     # FeaturesError included
+    except (ConfigError, OSError, ValueError) as e:     # FeaturesError is a ValueError; missing/existing/read-only files are OSErrors
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -470,6 +470,11 @@ def _replace_folder(folder: Path, write) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{folder} exists and is not a folder")
+    for where in (folder, folder.parent):
+        # honour read-only marks even where permissions do not bind (root): the golden cases are read-only
+        if where.exists() and not where.stat().st_mode & 0o222:
+            raise PermissionError(f"{where} is read-only (mode {oct(where.stat().st_mode & 0o777)}): nothing was "
+                                  "written; write the features elsewhere (convert: --out NEW_FOLDER)")
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
     try:
         write(tmp)

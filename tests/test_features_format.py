@@ -161,6 +161,26 @@ def test_convert_to_another_folder_leaves_the_source(small, tmp_path, capsys):
     assert "not a features folder" in capsys.readouterr().err
 
 
+def test_read_only_folders_are_never_converted_or_replaced(small, tmp_path, capsys):
+    """Read-only marks hold even for root (the golden cases are read-only): nothing is written."""
+    folder = write_old_format(small, tmp_path / "ro" / "case")
+    before = listing(tmp_path / "ro")
+    from basic.cli import main
+    try:
+        os.chmod(folder, 0o555)
+        assert main(["convert", str(folder)]) == 2
+        assert "read-only" in capsys.readouterr().err
+        os.chmod(folder, 0o755)
+        os.chmod(folder.parent, 0o555)
+        with pytest.raises(PermissionError, match="read-only"):
+            small.save(folder)
+    finally:
+        os.chmod(folder.parent, 0o755)
+        os.chmod(folder, 0o755)
+    assert listing(tmp_path / "ro") == before
+    assert main(["convert", str(folder), "--out", str(tmp_path / "copy")]) == 0
+
+
 @pytest.mark.skipif(not golden_cases(), reason="no golden cases (set BASIC_GOLDEN_DIR)")
 def test_converted_golden_case_scores_the_same(tmp_path):
     case = golden_cases()[0]
