@@ -1,6 +1,7 @@
 """Command line.
 
     python -m basic evaluate FEATURES_DIR [--preset NAME | --config FILE] [--json OUT]
+    python -m basic convert FEATURES_DIR [--out NEW_DIR]    # old .npz folder -> format 2 (loads mapped)
     python -m basic presets
     python -m basic realpath --backbone clip --out features/clip    # fetch i-CIR + assets, extract (internet)
     python -m basic extract --backbone clip --data DIR/icir --out OUT ...   # extract from a local copy
@@ -10,10 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from pathlib import Path
 from pickle import UnpicklingError
 
 from .config import PRESETS, Config, ConfigError, preset
-from .features import FeaturesError, atomic_write
+
+# numpy, pandas and the package's modules are imported by the commands that use them (start-up stays small)
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -22,17 +26,22 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 
 def cmd_evaluate(args) -> int:
+    marks = [("start", time.perf_counter())]
+    from .features import Features, atomic_write
     from .retrieval import evaluate
     from .validate import check_output_path, load_features
+    marks.append(("imports", time.perf_counter()))
     config = Config.from_json(args.config) if args.config else preset(args.preset)
     if args.json:   # checked before the work: never replace a link, pipe, device, folder or an input file
         check_output_path(args.json, protected=args.features)
     features = load_features(args.features)
+    marks.append(("load", time.perf_counter()))
     try:
         result = evaluate(features, config, ap=args.ap)
     except MemoryError:
         raise MemoryError(_memory_message(features)) from None
     s = result.summary()
+    marks.append(("scoring", time.perf_counter()))
     label = config.method if not config.is_basic else f"basic [{config.letters or 'no components'}]"
     rows = [("features", str(args.features)), ("method", label),
             ("queries", str(len(result.ap))), ("instances", str(len(result.per_instance()))),
@@ -46,6 +55,21 @@ def cmd_evaluate(args) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, lambda f: json.dump(result.to_dict(), f, indent=1))
         print(f"wrote {out}")
+    if args.timings:
+        marks.append(("report", time.perf_counter()))
+        steps = {b[0]: round(b[1] - a[1], 4) for a, b in zip(marks, marks[1:])}
+        print("timings " + json.dumps({"epoch_at_start": time.time() - (marks[-1][1] - marks[0][1]), **steps}),
+              file=sys.stderr)
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from .features import convert, folder_format
+    before = folder_format(args.features)
+    t = time.perf_counter()
+    out = convert(args.features, args.out, overwrite=args.overwrite)
+    what = "rewrote" if before == 2 else "converted"
+    print(f"{what} {args.features} -> {out} (features format 2) in {time.perf_counter() - t:.1f} s")
     return 0
 
 
@@ -68,14 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m basic", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser("evaluate", help="evaluate a method on a features folder (a golden case folder works)")
-    ev.add_argument("features", help="folder with features.npz, queries.csv, database.csv")
+    ev.add_argument("features", help="a features folder (docs/format.md; a golden case folder works)")
     group = ev.add_mutually_exclusive_group()
     group.add_argument("--preset", default="basic", help=f"one of: {', '.join(PRESETS)} (default basic)")
     group.add_argument("--config", help="JSON file with config keys (or an object whose 'config' holds them)")
     ev.add_argument("--ap", default="trapezoid", choices=["trapezoid", "standard"],
                     help="trapezoid = the reference's AP (default); standard = non-interpolated AP")
     ev.add_argument("--json", help="write {mAP, mmAP, minmAP, ap, config} here")
+    ev.add_argument("--timings", action="store_true",
+                    help="print seconds spent on imports, load, scoring and the report to stderr (JSON)")
     ev.set_defaults(func=cmd_evaluate)
+    cv = sub.add_parser("convert", help="rewrite a features folder in format 2 (an old .npz folder loads "
+                                        "mapped afterwards); in place unless --out")
+    cv.add_argument("features", help="the features folder")
+    cv.add_argument("--out", help="write the converted folder here instead (the source is left as it is)")
+    cv.add_argument("--overwrite", action="store_true", help="replace features already in --out")
+    cv.set_defaults(func=cmd_convert)
     pr = sub.add_parser("presets", help="list the presets")
     pr.set_defaults(func=cmd_presets)
     sub.add_parser("realpath", help="fetch i-CIR and the assets, then extract features (needs internet)")
@@ -94,7 +126,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, FeaturesError, ValueError, OSError, UnpicklingError) as e:   # bad input: exit 2
+    except (ConfigError, ValueError, OSError, UnpicklingError) as e:   # bad input (FeaturesError is a ValueError): exit 2
         print(f"error: {_one_paragraph(e)}", file=sys.stderr)
         return 2
     except MemoryError as e:

@@ -531,8 +531,8 @@ def extract_benchmark(backbone: Backbone, dataset_root, out_dir, corpus_pos_csv,
     from .icir import load_icir
 
     out_dir = Path(out_dir)
-    if (out_dir / "features.npz").exists() and not overwrite:
-        raise FileExistsError(f"{out_dir / 'features.npz'} exists; choose another --out or pass overwrite=True (--overwrite)")
+    if Features.exists(out_dir) and not overwrite:
+        raise FileExistsError(f"{out_dir} already holds features; choose another --out or pass overwrite=True (--overwrite)")
     data = load_icir(dataset_root)
     version_file = Path(dataset_root) / "VERSION.txt"
     version = version_file.read_text().strip() if version_file.is_file() else "unversioned"

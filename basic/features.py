@@ -1,20 +1,25 @@
-"""One container for everything BASIC reads, and its on-disk format.
+"""One container for everything BASIC reads, and its on-disk format (``docs/format.md``).
 
-The on-disk format is the golden-case layout (see ``docs/format.md``)::
+A features folder (format 2, written by ``Features.save``) holds one ``.npy`` per array, so that
+``Features.load`` maps the arrays instead of reading them (no copy; the page cache is shared)::
 
     FOLDER/
-      features.npz   float32 arrays: query_image (Q,d), query_text (Q,d),
-                     [query_text_context (Q,d)], db_image (N,d),
-                     [corpus_pos (P,d), corpus_neg (M,d), image_mean (d,),
-                      synthetic_image (S,d), synthetic_text (S,d)],
-                     [corpus_pos_prompts (P,), corpus_neg_prompts (M,),
-                      synthetic_prompts (S,)]  unicode arrays
-      queries.csv    columns instance,text,path   (row i <-> row i of query_*)
-      database.csv   columns instance,text,path   (row i <-> row i of db_image)
-      meta.json      optional: free-form provenance (backbone, dataset version...)
+      meta.json          provenance (free-form) + "features_format": {name, version, arrays, labels}
+      query_image.npy    (Q,d)   query_text.npy (Q,d)   [query_text_context.npy (Q,d)]
+      db_image.npy       (N,d)   db_norms.npy (N,) float32: ‖x‖ of every db_image row (derived, checked on load)
+      [corpus_pos.npy (P,d)  corpus_neg.npy (M,d)  image_mean.npy (d,)
+       synthetic_image.npy (S,d)  synthetic_text.npy (S,d)]
+      [corpus_pos_prompts.npy  corpus_neg_prompts.npy  synthetic_prompts.npy]  unicode
+      labels/vocabulary.json              {"instance": [...], "text": [...], "path": [...]}
+      labels/{query,database}_{instance,text,path}.npy   int32 codes into that vocabulary
 
-Arrays are stored as given (not normalised); BASIC L2-normalises every input itself.
-Readers and a writer for the reference implementation's pickles live in
+The old layout (format 1: ``features.npz`` + ``queries.csv`` + ``database.csv`` [+ ``meta.json``]; the
+golden cases use it) still loads, more slowly, with a one-line hint; ``python -m basic convert FOLDER``
+(``convert``) rewrites it. A folder is saved atomically as a whole: written into a temporary sibling
+folder, then swapped into place, so an interrupted save (or overwrite) never leaves a mixed folder.
+
+Arrays are stored as given (not normalised); BASIC L2-normalises every input itself. Loaded arrays
+are read-only. Readers and a writer for the reference implementation's pickles live in
 ``basic.reference_io``.
 """
 from __future__ import annotations
@@ -22,6 +27,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +42,15 @@ ARRAY_FIELDS = (
 )
 PROMPT_FIELDS = ("corpus_pos_prompts", "corpus_neg_prompts", "synthetic_prompts")
 LABEL_COLUMNS = ("instance", "text", "path")
+
+FORMAT_NAME = "basic.features"
+FORMAT_VERSION = 2
+FORMAT_KEY = "features_format"           # the key of meta.json that marks (and describes) a format-2 folder
+NORMS_FILE = "db_norms.npy"
+LABELS_DIR = "labels"
+VOCABULARY_FILE = "vocabulary.json"
+OLD_FILES = ("features.npz", "queries.csv", "database.csv")      # format 1
+NORM_SAMPLE = 64                          # database rows whose stored norm is recomputed on load
 
 
 class FeaturesError(ValueError):
@@ -132,7 +148,7 @@ class Features:
         si, st = self.synthetic_image, self.synthetic_text
         if (si is None) != (st is None) or (si is not None and len(si) != len(st)):
             raise FeaturesError("synthetic_image and synthetic_text must both be given, with equal row counts")
-        missing = sorted(set(self.queries.instance) - set(self.database.instance))
+        missing = sorted(set(pd.unique(self.queries.instance)) - set(pd.unique(self.database.instance)))
         if missing:
             raise FeaturesError(
                 f"instance(s) {missing[:5]} have queries but no database items; every instance "
@@ -146,44 +162,368 @@ class Features:
     def replace(self, **changes) -> "Features":
         return dataclasses.replace(self, **changes)
 
+    # ------------------------------------------------------------------ derived data, computed once
+    def cached(self, key: str, sources: tuple, compute):
+        """``compute()`` once per object; recomputed when a source object was replaced (not mutated).
+
+        Arrays are treated as read-only (loaded ones are): derived data is keyed by the identity of
+        the objects it was computed from.
+        """
+        hit = self.__dict__.get(key)
+        if hit is not None and len(hit[0]) == len(sources) and all(a is b for a, b in zip(hit[0], sources)):
+            return hit[1]
+        value = compute()
+        self.__dict__[key] = (sources, value)
+        return value
+
+    def label_codes(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Integer codes of a label column shared by queries and database: (query codes, db codes, names)."""
+        def compute():
+            q = self.queries[column].to_numpy(dtype=object)
+            codes, names = pd.factorize(np.concatenate([q, self.database[column].to_numpy(dtype=object)]))
+            return codes[:len(q)], codes[len(q):], np.asarray(names, dtype=object)
+        return self.cached(f"_codes_{column}", (self.queries, self.database), compute)
+
+    def database_norms(self) -> np.ndarray:
+        """‖x‖ (float32) of every db_image row: stored with a format-2 folder, else computed once here.
+
+        Not checked for zero or non-finite rows (``basic.retrieval.database_norms`` does, naming the row).
+        """
+        return self.cached("_db_norms", (self.db_image,), lambda: row_norms(self.db_image))
+
     # ------------------------------------------------------------------ disk
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write the folder layout described in the module docstring; each file is written atomically."""
+    @staticmethod
+    def exists(folder: str | os.PathLike) -> bool:
+        """True when ``folder`` holds a features folder (either format)."""
+        return is_features_folder(folder)
+
+    def save(self, folder: str | os.PathLike, overwrite: bool = True) -> Path:
+        """Write the folder (format 2) atomically as a whole; return its path.
+
+        The folder is written into a temporary sibling and then swapped into place: a reader sees the
+        old folder or the new one, never a mix, and an interrupted save leaves the old one intact (the
+        temporary sibling ``.NAME.*.tmp`` may remain; delete it). Files in the folder that are not
+        part of the format (a ``.cache``, notes) are kept. ``overwrite=False`` refuses to replace
+        an existing features folder (FileExistsError).
+        """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        arrays = {n: getattr(self, n) for n in ARRAY_FIELDS if getattr(self, n) is not None}
+        if not overwrite and is_features_folder(folder):
+            raise FileExistsError(f"{folder} already holds features; choose another folder or overwrite it")
+        return _replace_folder(folder, self._write_v2)
+
+    def _write_v2(self, tmp: Path) -> None:
+        if FORMAT_KEY in self.meta:
+            raise FeaturesError(f"meta key {FORMAT_KEY!r} is reserved for the format description; rename it")
+        arrays = {}
+        for n in ARRAY_FIELDS:
+            if getattr(self, n) is not None:
+                arrays[n] = getattr(self, n)
         for n in PROMPT_FIELDS:
             if getattr(self, n) is not None:
                 arrays[n] = np.asarray(getattr(self, n), dtype=str)
-        _atomic(folder / "features.npz", lambda f: np.savez(f, **arrays), binary=True)
-        _atomic(folder / "queries.csv", lambda f: self.queries.to_csv(f, index=False))
-        _atomic(folder / "database.csv", lambda f: self.database.to_csv(f, index=False))
-        if self.meta:
-            _atomic(folder / "meta.json", lambda f: json.dump(self.meta, f, indent=2, sort_keys=True))
-        return folder
+        described = {}
+        for name, value in arrays.items():
+            np.save(tmp / f"{name}.npy", value, allow_pickle=False)
+            described[name] = {"shape": list(value.shape), "dtype": value.dtype.str}
+        np.save(tmp / NORMS_FILE, np.asarray(self.database_norms(), np.float32), allow_pickle=False)
+        (tmp / LABELS_DIR).mkdir()
+        vocabulary = {}
+        for column in LABEL_COLUMNS:
+            q_codes, d_codes, names = self.label_codes(column)
+            vocabulary[column] = [str(x) for x in names]
+            np.save(tmp / LABELS_DIR / f"query_{column}.npy", q_codes.astype(np.int32), allow_pickle=False)
+            np.save(tmp / LABELS_DIR / f"database_{column}.npy", d_codes.astype(np.int32), allow_pickle=False)
+        with open(tmp / LABELS_DIR / VOCABULARY_FILE, "w", encoding="utf-8") as f:
+            json.dump(vocabulary, f, ensure_ascii=False)
+        fmt = {"name": FORMAT_NAME, "version": FORMAT_VERSION, "arrays": described,
+               "labels": {"columns": list(LABEL_COLUMNS), "queries": len(self.queries),
+                          "database": len(self.database)},
+               "db_norms": NORMS_FILE}
+        with open(tmp / "meta.json", "w", encoding="utf-8") as f:        # written last: it marks the folder
+            json.dump({FORMAT_KEY: fmt, **self.meta}, f, indent=2, sort_keys=True, ensure_ascii=False)
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> "Features":
-        """Read a folder in the documented layout (a golden case folder works as is)."""
+    def load(cls, folder: str | os.PathLike, mmap: bool = True) -> "Features":
+        """Read a features folder: format 2 (arrays memory-mapped, read-only) or the old .npz layout.
+
+        ``mmap=False`` reads format-2 arrays into memory instead. An old-layout folder is read as it is
+        (nothing is written) and a one-line hint to convert it is printed once.
+        """
         folder = Path(folder)
-        npz = folder / "features.npz"
-        if not npz.is_file():
-            raise FileNotFoundError(
-                f"{npz} not found: a features folder holds features.npz, queries.csv and database.csv "
-                "(see docs/format.md); build one with Features.save() or basic.reference_io")
-        with np.load(npz, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        unknown = set(arrays) - set(ARRAY_FIELDS) - set(PROMPT_FIELDS)
-        if unknown:
-            raise FeaturesError(f"{npz} holds unknown arrays {sorted(unknown)}; known: {ARRAY_FIELDS + PROMPT_FIELDS}")
-        for required in ("query_image", "query_text", "db_image"):
-            if required not in arrays:
-                raise FeaturesError(f"{npz} lacks the required array '{required}'")
-        meta = {}
-        if (folder / "meta.json").is_file():
-            meta = json.loads((folder / "meta.json").read_text())
-        return cls(queries=read_labels(folder / "queries.csv"),
-                   database=read_labels(folder / "database.csv"), meta=meta, **arrays)
+        version = folder_format(folder)
+        if version == 2:
+            return _load_v2(cls, folder, mmap)
+        if version == 1:
+            _hint_old_format(folder)
+            return _load_v1(cls, folder)
+        raise FileNotFoundError(
+            f"{folder} is not a features folder: it needs meta.json with {FORMAT_KEY!r} (format 2) or "
+            "features.npz, queries.csv and database.csv (old format); see docs/format.md. Build one with "
+            "Features.save() or basic.reference_io" + _leftover_note(folder))
+
+
+# ---------------------------------------------------------------------------------------- formats
+def folder_format(folder: str | os.PathLike) -> int | None:
+    """2 for a format-2 folder, 1 for the old .npz layout, None when ``folder`` holds no features."""
+    folder = Path(folder)
+    meta = folder / "meta.json"
+    if meta.is_file():
+        try:
+            if FORMAT_KEY in json.loads(meta.read_text(encoding="utf-8")):
+                return 2
+        except (ValueError, OSError):
+            pass
+    if (folder / "features.npz").is_file():
+        return 1
+    return None
+
+
+def is_features_folder(folder: str | os.PathLike) -> bool:
+    """True when ``folder`` holds features (format 2 or the old .npz layout)."""
+    return folder_format(folder) is not None
+
+
+def features_file(folder: str | os.PathLike) -> Path | None:
+    """The file that marks a features folder (meta.json, or features.npz for the old layout); its
+    modification time is when the features were saved. None when there are none."""
+    version = folder_format(folder)
+    return None if version is None else Path(folder) / ("meta.json" if version == 2 else "features.npz")
+
+
+_HINTED: set = set()
+
+
+def _hint_old_format(folder: Path) -> None:
+    key = str(folder.resolve())
+    if key not in _HINTED:
+        _HINTED.add(key)
+        print(f"hint: {folder} uses the old .npz layout (read whole on every load); "
+              f"`python -m basic convert {folder}` makes it load in a fraction of a second", file=sys.stderr)
+
+
+def _leftover_note(folder: Path) -> str:
+    left = sorted(folder.parent.glob(f".{folder.name}.*.tmp")) if folder.parent.is_dir() else []
+    return (f" (an interrupted save left {left[0]} beside it)" if left else "")
+
+
+def _load_v1(cls, folder: Path) -> "Features":
+    npz = folder / "features.npz"
+    with np.load(npz, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    unknown = set(arrays) - set(ARRAY_FIELDS) - set(PROMPT_FIELDS)
+    if unknown:
+        raise FeaturesError(f"{npz} holds unknown arrays {sorted(unknown)}; known: {ARRAY_FIELDS + PROMPT_FIELDS}")
+    for required in ("query_image", "query_text", "db_image"):
+        if required not in arrays:
+            raise FeaturesError(f"{npz} lacks the required array '{required}'")
+    meta = {}
+    if (folder / "meta.json").is_file():
+        meta = json.loads((folder / "meta.json").read_text())
+    return cls(queries=read_labels(folder / "queries.csv"),
+               database=read_labels(folder / "database.csv"), meta=meta, **arrays)
+
+
+def _npy(path: Path, mmap: bool, want: dict | None = None) -> np.ndarray:
+    if not path.is_file():
+        raise FeaturesError(f"{path} is missing but {path.parent / 'meta.json'} lists it: the folder is "
+                            "incomplete; save or convert it again")
+    try:
+        value = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError:                      # an empty array cannot be mapped
+        value = np.load(path, allow_pickle=False)
+    if want is not None and (list(value.shape) != list(want["shape"]) or value.dtype.str != want["dtype"]):
+        raise FeaturesError(
+            f"{path} holds {value.dtype.str} {list(value.shape)} but meta.json says {want['dtype']} "
+            f"{want['shape']}: the folder mixes two saves; save or convert it again")
+    return np.asarray(value)               # an ndarray view of the map (no copy)
+
+
+def _load_v2(cls, folder: Path, mmap: bool) -> "Features":
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    fmt = meta.pop(FORMAT_KEY)
+    if not isinstance(fmt, dict) or fmt.get("name") != FORMAT_NAME or not isinstance(fmt.get("version"), int):
+        raise FeaturesError(f"{folder / 'meta.json'}: {FORMAT_KEY!r} is not a {FORMAT_NAME} description")
+    if fmt["version"] > FORMAT_VERSION:
+        raise FeaturesError(f"{folder} is in features format {fmt['version']}, newer than this basic "
+                            f"(format {FORMAT_VERSION}); update the package")
+    described = fmt.get("arrays", {})
+    unknown = set(described) - set(ARRAY_FIELDS) - set(PROMPT_FIELDS)
+    if unknown:
+        raise FeaturesError(f"{folder / 'meta.json'} lists unknown arrays {sorted(unknown)}")
+    for required in ("query_image", "query_text", "db_image"):
+        if required not in described:
+            raise FeaturesError(f"{folder} lacks the required array '{required}'")
+    arrays = {name: _npy(folder / f"{name}.npy", mmap, want) for name, want in described.items()}
+    queries, database, codes = _read_label_codes(folder, fmt)
+    features = cls(queries=queries, database=database, meta=meta, **arrays)
+    for column, (q, d, names) in codes.items():
+        if column != "path":
+            features.__dict__[f"_codes_{column}"] = ((features.queries, features.database), (q, d, names))
+    norms = _checked_norms(folder / fmt.get("db_norms", NORMS_FILE), features.db_image)
+    if norms is not None:
+        features.__dict__["_db_norms"] = ((features.db_image,), norms)
+    return features
+
+
+def _read_label_codes(folder: Path, fmt: dict):
+    where = folder / LABELS_DIR
+    try:
+        vocabulary = json.loads((where / VOCABULARY_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FeaturesError(f"{where / VOCABULARY_FILE} is missing: the folder is incomplete; "
+                            "save or convert it again") from None
+    tables = {"query": {}, "database": {}}
+    codes = {}
+    counts = fmt.get("labels", {})
+    for column in LABEL_COLUMNS:
+        names = np.array(vocabulary.get(column, []), dtype=object)
+        pair = []
+        for table, n in (("query", counts.get("queries")), ("database", counts.get("database"))):
+            path = where / f"{table}_{column}.npy"
+            c = _npy(path, mmap=False)
+            if c.ndim != 1 or not np.issubdtype(c.dtype, np.integer) or (n is not None and len(c) != n) or (
+                    len(c) and (c.min() < 0 or c.max() >= len(names))):
+                raise FeaturesError(f"{path} does not hold {n} codes into the {len(names)} '{column}' names "
+                                    f"of {where / VOCABULARY_FILE}: save or convert the folder again")
+            tables[table][column] = names[c]
+            pair.append(c)
+        codes[column] = (pair[0], pair[1], names)
+    return pd.DataFrame(tables["query"]), pd.DataFrame(tables["database"]), codes
+
+
+def row_norms(x: np.ndarray) -> np.ndarray:
+    """‖x_i‖ of every row, accumulated in float64, returned as float32 (what the database norms store)."""
+    return np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64)).astype(np.float32)
+
+
+def _checked_norms(path: Path, db: np.ndarray) -> np.ndarray | None:
+    """Stored norms if they pass the cheap checks (shape, finite where the rows are, a sample of rows
+    recomputed); otherwise None with a one-line warning (they are then recomputed when needed)."""
+    if not path.is_file():
+        return None
+    norms = np.load(path, allow_pickle=False)
+    n = len(db)
+    problem = None
+    if norms.shape != (n,) or norms.dtype != np.float32:
+        problem = f"holds {norms.dtype} {norms.shape}, expected float32 ({n},)"
+    elif n:
+        # a sample spread over the file, a seeded random sample, and every non-finite entry (up to 1024):
+        # a NaN row stores a NaN norm (retrieval then names the row); a NaN norm of a finite row is stale
+        rows = np.unique(np.concatenate([np.linspace(0, n - 1, NORM_SAMPLE // 2).astype(np.int64),
+                                         np.random.default_rng(n).integers(0, n, NORM_SAMPLE // 2),
+                                         np.flatnonzero(~np.isfinite(norms))[:1024]]))
+        fresh = row_norms(db[rows])
+        agree = np.isclose(norms[rows], fresh, rtol=1e-5, atol=0, equal_nan=True)
+        if not agree.all():
+            r = int(rows[~agree][0])
+            problem = f"row {r} stores {norms[r]} but db_image gives {fresh[~agree][0]}"
+    if problem is None:
+        return norms
+    print(f"warning: {path} {problem}; recomputing the norms (re-save the folder, e.g. "
+          f"`python -m basic convert {path.parent}`, to store correct ones)", file=sys.stderr)
+    return None
+
+
+# ---------------------------------------------------------------------------------------- conversion
+def convert(folder: str | os.PathLike, out: str | os.PathLike | None = None, overwrite: bool = False) -> Path:
+    """Rewrite a features folder in format 2: in place (``out=None``) or into ``out``.
+
+    In place, the new folder is written beside the old one, checked against it (every array and label
+    equal), then swapped in; only then are the old files removed. Other files in the folder are kept.
+    A folder already in format 2 is rewritten too (its stored norms recomputed). ``out`` must not hold
+    features unless ``overwrite``.
+    """
+    folder = Path(folder)
+    if folder_format(folder) is None:
+        Features.load(folder)                 # raises the not-a-features-folder error
+    source = Features.load(folder, mmap=True) if folder_format(folder) == 2 else _load_v1(Features, folder)
+    target = folder if out is None else Path(out)
+    if out is not None and not overwrite and is_features_folder(target):
+        raise FileExistsError(f"{target} already holds features; choose another --out or pass --overwrite")
+    source.__dict__.pop("_db_norms", None)    # recompute, whatever was stored
+
+    def write_and_check(tmp: Path) -> None:
+        source._write_v2(tmp)
+        _check_same(source, Features.load(tmp, mmap=True), tmp)
+    return _replace_folder(target, write_and_check)
+
+
+def _check_same(a: Features, b: Features, where: Path) -> None:
+    for name in ARRAY_FIELDS + PROMPT_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if (x is None) != (y is None) or (x is not None and not np.array_equal(np.asarray(x), y, equal_nan=True)):
+            raise FeaturesError(f"converting: {name} differs after writing {where}; nothing was replaced")
+    for table in ("queries", "database"):
+        if not getattr(a, table).astype(object).equals(getattr(b, table).astype(object)):
+            raise FeaturesError(f"converting: the {table} labels differ after writing {where}; nothing was replaced")
+    if a.meta != b.meta:
+        raise FeaturesError(f"converting: meta.json differs after writing {where}; nothing was replaced")
+
+
+# ---------------------------------------------------------------------------------------- atomic writes
+_OWN = {"meta.json", NORMS_FILE, LABELS_DIR, *OLD_FILES, *(f"{n}.npy" for n in ARRAY_FIELDS + PROMPT_FIELDS)}
+
+
+def _replace_folder(folder: Path, write) -> Path:
+    """Write a whole folder atomically: ``write(tmp)`` fills a temporary sibling, which then takes
+    ``folder``'s place (one atomic exchange where the OS offers it). Entries of an existing folder that
+    are not features files are moved into the new one; the old features files are deleted."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder} exists and is not a folder")
+    for where in (folder, folder.parent):
+        # honour read-only marks even where permissions do not bind (root): the golden cases are read-only
+        if where.exists() and not where.stat().st_mode & 0o222:
+            raise PermissionError(f"{where} is read-only (mode {oct(where.stat().st_mode & 0o777)}): nothing was "
+                                  "written; write the features elsewhere (convert: --out NEW_FOLDER)")
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o755)                  # mkdtemp's 0700 would hide the folder from other users
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not folder.exists():
+        os.rename(tmp, folder)
+        return folder
+    if not _exchange(tmp, folder):
+        _swap_by_renames(tmp, folder)
+    # tmp now holds the previous folder: keep what is not ours, drop the rest
+    for entry in tmp.iterdir():
+        if entry.name not in _OWN and not (folder / entry.name).exists():
+            os.replace(entry, folder / entry.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _swap_by_renames(tmp: Path, folder: Path) -> None:
+    """Where no atomic exchange exists: move the old folder aside, the new one in, the old one to tmp."""
+    aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+    old = aside / folder.name
+    os.rename(folder, old)
+    try:
+        os.rename(tmp, folder)
+    except BaseException:
+        os.rename(old, folder)
+        raise
+    os.rename(old, tmp)
+    aside.rmdir()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def read_labels(path: str | os.PathLike) -> pd.DataFrame:

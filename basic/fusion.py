@@ -6,7 +6,6 @@ weight w in [0, 1]; w = 0 keeps the image only, w = 1 the text only.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
 
 def _check_weight(w: float) -> None:
@@ -23,6 +22,7 @@ def gaussian_cdf_normalize(s: np.ndarray) -> np.ndarray:
     mu = s.mean(axis=-1, keepdims=True)
     sigma = s.std(axis=-1, keepdims=True)
     z = np.divide(s - mu, sigma, out=np.zeros_like(s, dtype=np.float64), where=sigma > 0)
+    from scipy.special import ndtr            # imported here: only WeiCom needs scipy
     return ndtr(z)
 
 

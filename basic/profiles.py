@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .features import Features
+from .features import Features, features_file, is_features_folder
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = ("tiny", "icir", "golden")
@@ -94,10 +94,10 @@ def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -
     Features of another version of the tiny world are never used: they are rebuilt for this version."""
     data_dir = Path(data_dir) if data_dir else default_data_dir("tiny")
     out = _tiny_features_dir(data_dir, None)
-    if (out / "features.npz").is_file() and _tiny_version(out) == TINY_VERSION:
+    if is_features_folder(out) and _tiny_version(out) == TINY_VERSION:
         try:
             from .tinyworld.model import CHECKPOINT
-            if CHECKPOINT.is_file() and CHECKPOINT.stat().st_mtime > (out / "features.npz").stat().st_mtime:
+            if CHECKPOINT.is_file() and CHECKPOINT.stat().st_mtime > features_file(out).stat().st_mtime:
                 print(f"warning: {out} is older than the tiny CLIP checkpoint {CHECKPOINT.name}; rebuild it with "
                       "`python -m basic.tinyworld build --overwrite`", file=sys.stderr)
         except ImportError:
@@ -109,7 +109,7 @@ def build_tiny(data_dir: str | os.PathLike | None = None, quiet: bool = False) -
     cmd = [sys.executable, "-m", "basic.tinyworld", "build", "--data", str(data_dir), "--overwrite"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=quiet, text=True)
-    if done.returncode != 0 or not (out / "features.npz").is_file():
+    if done.returncode != 0 or not is_features_folder(out):
         raise ProfileError(f"building the tiny world failed ({' '.join(cmd[1:])}, exit {done.returncode}); "
                            f"expected its features in {out}" + (f"\n{done.stderr[-2000:]}" if quiet else ""))
     return out
@@ -133,7 +133,7 @@ def load_features(profile: str = "tiny", data_dir=None, backbone: str | None = N
     if profile == "tiny":
         build_tiny(data_dir)
     folder = features_dir(profile, data_dir, backbone)
-    if not (folder / "features.npz").is_file():
+    if not is_features_folder(folder):
         if profile == "icir":
             raise ProfileError(
                 f"no i-CIR features in {folder}. Fetch i-CIR and extract its features first (a GPU is advised):\n"

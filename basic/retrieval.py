@@ -42,23 +42,12 @@ class Block:
 
 
 # ----------------------------------------------------------------------------- grouping
-def _cached(features: Features, key: str, sources: tuple, compute):
-    """Compute once per Features object; recomputed if any source object was replaced (not mutated)."""
-    hit = features.__dict__.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], sources)):
-        return hit[1]
-    value = compute()
-    features.__dict__[key] = (sources, value)
-    return value
-
-
 def label_codes(features: Features, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integer codes of a label column shared by queries and database: (query codes, db codes, names)."""
-    def compute():
-        q = features.queries[column].to_numpy()
-        codes, names = pd.factorize(np.concatenate([q, features.database[column].to_numpy()]))
-        return codes[:len(q)], codes[len(q):], np.asarray(names)
-    return _cached(features, f"_codes_{column}", (features.queries, features.database), compute)
+    """Integer codes of a label column shared by queries and database: (query codes, db codes, names).
+
+    Computed once per Features object (a format-2 folder stores them, so loading one skips this).
+    """
+    return features.label_codes(column)
 
 
 def group_by_instance(features: Features):
@@ -103,13 +92,13 @@ def _require(features: Features, name: str, why: str):
 
 
 def database_norms(features: Features) -> np.ndarray:
-    """‖x‖ of every database row, computed once per Features object (arrays are treated as read-only)."""
-    return _cached(features, "_db_norms", (features.db_image,), lambda: _norms(features))
+    """‖x‖ of every database row: stored with a format-2 folder, else computed once per Features object
+    (arrays are treated as read-only). A NaN, infinite or zero row is an error naming the row."""
+    return features.cached("_db_norms_checked", (features.db_image,), lambda: _checked(features))
 
 
-def _norms(features: Features) -> np.ndarray:
-    db = features.db_image
-    norms = np.sqrt(np.einsum("ij,ij->i", db, db, dtype=np.float64)).astype(np.float32)
+def _checked(features: Features) -> np.ndarray:
+    norms = features.database_norms()
     bad = ~np.isfinite(norms) | (norms <= 1e-12)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from basic.features import Features
+from basic.features import Features, is_features_folder
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "golden"))
@@ -14,7 +14,7 @@ GOLDEN_DIR = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "g
 def golden_cases():
     if not GOLDEN_DIR.is_dir():
         return []
-    return sorted(p for p in GOLDEN_DIR.iterdir() if (p / "features.npz").is_file())
+    return sorted(p for p in GOLDEN_DIR.iterdir() if is_features_folder(p))
 
 
 def make_features(seed=0, instances=3, queries_per=4, db_per=40, d=16, texts=("red", "snow", "sketch"),

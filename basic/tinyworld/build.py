@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..features import atomic_write
+from ..features import atomic_write, is_features_folder
 from .captions import prompt
 from .data import VERSION, data_dir, world_dir
 from .render import render
@@ -314,7 +314,7 @@ def build(data=None, out=None, seed: int = WORLD_SEED, workers: int = 2, overwri
     _say(f"rendered the tiny i-CIR ({VERSION}) and its assets under {root} in {time.time() - t0:.0f} s")
     if not extract_features:
         return out
-    if (out / "meta.json").exists() and not overwrite:
+    if is_features_folder(out) and not overwrite:
         _say(f"{out} exists: kept (pass --overwrite to extract again)")
         return out
     t1 = time.time()
