@@ -333,7 +333,7 @@ def evaluate(features: Features, config: Config | str = "basic", ap: str = "trap
         from .config import preset
         config = preset(config)
     # once per Features object (and again if its labels are replaced): sweeps do not pay for it again
-    _cached(features, "_duplicates_checked", (features.queries, features.database),
+    features.cached("_duplicates_checked", (features.queries, features.database),
             lambda: validate.warn_duplicates(features) or True)
     blocks = similarity_blocks(features, config)
     return score_blocks(blocks, config, len(features.query_image), features.queries, ap, keep_scores)
