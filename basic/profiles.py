@@ -11,8 +11,8 @@ Profiles:
     The real i-CIR, from a features folder extracted beforehand on a GPU
     (``python -m basic.realpath --backbone clip --out features/clip``; see docs/realpath.md).
 ``golden``
-    The small golden case (``../shared/golden/small`` or ``$BASIC_GOLDEN_DIR/small``): features only, no
-    images; for developing notebooks without building anything.
+    The small golden case (``tests/golden/small``, vendored; or ``$BASIC_GOLDEN_DIR/small``): features only,
+    no images; for developing notebooks without building anything.
 
     >>> from basic.profiles import load_features
     >>> features = load_features("tiny")           # doctest: +SKIP
@@ -57,13 +57,13 @@ def _check(profile: str) -> str:
 
 def default_data_dir(profile: str) -> Path:
     """tiny: $BASIC_DATA_DIR or data/tiny (as basic.tinyworld); icir: $BASIC_ICIR_FEATURES or features/clip;
-    golden: $BASIC_GOLDEN_DIR/small or ../shared/golden/small."""
+    golden: $BASIC_GOLDEN_DIR/small or tests/golden/small (vendored)."""
     _check(profile)
     if profile == "tiny":
         return Path(os.environ.get("BASIC_DATA_DIR") or REPO / "data" / "tiny")
     if profile == "icir":
         return Path(os.environ.get("BASIC_ICIR_FEATURES", REPO / "features" / "clip"))
-    golden = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "golden"))
+    golden = Path(os.environ.get("BASIC_GOLDEN_DIR") or REPO / "tests" / "golden")
     return golden / "small"
 
 
