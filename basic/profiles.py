@@ -1,4 +1,4 @@
-"""Where the companion notebooks get their data: one call per profile, and the paper's reported numbers.
+"""Where the companion notebooks get their data: one call per profile (the paper's numbers: ``basic.paper``).
 
 Profiles:
 
@@ -32,18 +32,6 @@ from .features import Features
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = ("tiny", "icir", "golden")
 DEFAULT_BACKBONE = {"tiny": "tiny", "icir": "clip", "golden": None}
-
-#: The paper's reported i-CIR numbers (mmAP %, CLIP ViT-L/14). Source: the official README "Results (mAP %)"
-#: of billpsomas/icir, which matches the paper's main comparison table (docs/paper.md §3). Nothing else of
-#: the paper (Table 2, Fig. 5, Fig. E4, Fig. E5, SigLIP) was transcribed: we never invent numbers.
-PAPER_RESULTS = pd.DataFrame(
-    [("Text", "text", 3.01), ("Image", "image", 3.04), ("Text + Image", "sum", 8.20),
-     ("Text × Image", "product", 17.48), ("WeiCom", "weicom", 18.03), ("BASIC", "basic", 31.64),
-     ("BASIC without QE", "ablation-CMHXP", 34.35)],
-    columns=["method", "preset", "paper_mmAP"])
-PAPER_RESULTS.attrs["source"] = ("Psomas et al., NeurIPS 2025, main results table, i-CIR column, CLIP ViT-L/14, "
-                                 "as given in the official README of billpsomas/icir (docs/paper.md §3)")
-
 
 class ProfileError(RuntimeError):
     """A profile's data is missing; the message says which command makes it."""

@@ -1,5 +1,13 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
-# # 01 · Feature extraction
+# # 02 · Feature extraction
 #
 # BASIC never looks at pixels: it works on the embeddings of a frozen vision-language model (the paper:
 # CLIP ViT-L/14 and SigLIP). Extraction runs once, on a GPU for the real i-CIR
@@ -9,10 +17,10 @@
 # | array | what it is | used by |
 # |---|---|---|
 # | `query_image`, `query_text`, `db_image` | the benchmark | everything |
-# | `query_text_context` | each text averaged over "⟨object⟩ text" and "text ⟨object⟩" prompts | X (notebook 05) |
-# | `corpus_pos`, `corpus_neg` | an object corpus and a style/condition corpus | C's text mean, P (notebook 06) |
-# | `image_mean` | the mean image embedding of a large image collection (LAION-1M for the paper) | C (notebook 03) |
-# | `synthetic_image`, `synthetic_text` | a small synthetic image–text set | M (notebook 04) |
+# | `query_text_context` | each text averaged over "⟨object⟩ text" and "text ⟨object⟩" prompts | X (notebook 06) |
+# | `corpus_pos`, `corpus_neg` | an object corpus and a style/condition corpus | C's text mean, P (notebook 07) |
+# | `image_mean` | the mean image embedding of a large image collection (LAION-1M for the paper) | C (notebook 04) |
+# | `synthetic_image`, `synthetic_text` | a small synthetic image–text set | M (notebook 05) |
 #
 # `basic.extract` does the extraction (`encode_images`, `encode_texts`, `contextualize`); this notebook loads a
 # folder and checks one row against a fresh encoding when the backbone is small enough to run here.
@@ -21,7 +29,7 @@
 profile = "tiny"          # "tiny" (default) or "icir"
 data_dir = None           # None: the profile's default folder
 backbone = None           # None: the profile's backbone
-figures_dir = "../figures"
+figures_dir = None        # None: a scratch folder (out/scratch/figures); ./runall.sh passes the published figures/
 encode_demo = None        # None: re-encode one query only on the tiny profile (a ViT-L on a CPU is slow)
 
 # %%
@@ -34,17 +42,19 @@ from basic.plots import record
 
 print(profiles.note(profile))
 features = profiles.load_features(profile, data_dir, backbone)
-print("features folder:", profiles.features_dir(profile, data_dir, backbone))
+print("features folder:", profiles.features_dir(profile, data_dir, backbone).name)
 pd.DataFrame([{"array": n, "shape": getattr(features, n).shape, "mean norm":
                float(np.linalg.norm(np.atleast_2d(getattr(features, n)), axis=1).mean())}
               for n in ARRAY_FIELDS if getattr(features, n) is not None])
 
 # %% [markdown]
 # Features are stored raw (not normalised); BASIC L2-normalises every input itself. The provenance of the
-# folder (backbone, dataset version, prompts) is in its `meta.json`:
+# folder (backbone, dataset version, prompts) is in its `meta.json` (absolute paths shortened to a file name):
 
 # %%
-features.meta
+import os
+
+{k: (os.path.basename(v) if isinstance(v, str) and os.path.isabs(v) else v) for k, v in features.meta.items()}
 
 # %% [markdown]
 # ## One row, re-encoded
@@ -70,7 +80,7 @@ else:
 # ## A first look at the embedding space
 # Cosine similarities between unit vectors: query image vs its instance's database, and query text vs the same
 # database. Text–image similarities sit far lower than image–image ones: the **modality gap** that
-# centering (notebook 03) and min-normalisation (notebook 04) deal with.
+# centering (notebook 04) and min-normalisation (notebook 05) deal with.
 
 # %%
 from basic.retrieval import group_by_instance
@@ -82,7 +92,7 @@ for name, q_rows, d_rows in group_by_instance(features):     # each query only m
     s_t.append((l2_normalize(features.query_text[q_rows]) @ db.T).ravel())
 s_v, s_t = np.concatenate(s_v), np.concatenate(s_t)
 print(f"image→database cosine: mean {s_v.mean():.3f}, text→database cosine: mean {s_t.mean():.3f}")
-record("01_feature_extraction", [
+record("02_feature_extraction", [
     {"quantity": "embedding dimension", "ours": features.dim},
     {"quantity": "mean image-image cosine", "ours": float(s_v.mean())},
     {"quantity": "mean text-image cosine", "ours": float(s_t.mean())},

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 09 · Per-category results (paper Fig. 5) and qualitative retrievals (paper Figs. 1 and 3)
 #
