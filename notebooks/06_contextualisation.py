@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # 05 · Contextualisation (X)
+# # 06 · Contextualisation (X)
 #
 # i-CIR's texts are short modifiers: "at night", "made of gold", "as a pencil sketch". Encoded alone, such a
 # phrase is an odd input for a text encoder trained on whole captions, and its embedding drifts towards
@@ -23,18 +23,19 @@
 profile = "tiny"          # "tiny" (default) or "icir"
 data_dir = None
 backbone = None
-figures_dir = "../figures"
+figures_dir = None        # None: a scratch folder (out/scratch/figures); ./runall.sh passes the published figures/
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import profiles
+from basic import paper, profiles
 from basic.config import Config, components
 from basic.plots import record, save_figure
-from basic.retrieval import evaluate
+from basic.retrieval import evaluate, sweep
 
 print(profiles.note(profile))
 features = profiles.load_features(profile, data_dir, backbone)
@@ -69,9 +70,53 @@ ax.plot(lim, lim, color="grey", lw=1)
 ax.set_xlabel("instance mean AP, CMH (%)"); ax.set_ylabel("instance mean AP, CMHX (%)")
 ax.set_title(f"Contextualisation per instance — {profile}")
 save_figure(fig, "basic_X_contextualisation", figures_dir)
-plt.show()
 print(f"X helps {int((per['with X'] > per['without X']).sum())} of {len(per)} instances, "
       f"hurts {int((per['with X'] < per['without X']).sum())}")
-record("05_contextualisation", [{"quantity": f"{k} mmAP", "ours": v} for k, v in table.mmAP.items()],
+ladder = paper.table2().set_index("letters").paper_mmAP
+display(Markdown(paper.change_statement("Adding contextualisation (CMH → CMHX)",
+                                        (table.mmAP["CMH"], table.mmAP["CMHX"]), (ladder["CMH"], ladder["CMHX"]))))
+record("06_contextualisation", [{"quantity": f"{k} mmAP", "ours": v, "paper": ladder.get(k)} for k, v in table.mmAP.items()],
        figures_dir, profile)
 table.round(2)
+
+# %% [markdown]
+# ## Try it
+# Paste a block into a new cell at the end of this notebook (it uses `features` and the imports above). The
+# measured answers are in `figures/solutions.md`, which `./runall.sh` writes.
+#
+# **1. Drop the corpus header.** The reference reads the object corpus with its header row, so the first
+# "object" is the word `object_name`; the tiny profile does the same. Re-contextualise the query texts with the
+# tiny CLIP, once as the reference does and once without the header (`--clean-corpus-header` at extraction),
+# and compare C+M+H+X. Look for: whether one stray word among 100 changes the result (tiny profile only: it
+# re-encodes texts with our tiny CLIP, a few seconds on a CPU).
+#
+# ```python
+# from basic.extract import contextualize, load_backbone
+#
+# if profile != "tiny":
+#     print("tiny profile only: this re-encodes texts with the tiny CLIP")
+# else:
+#     model = load_backbone("tiny", device="cpu")
+#     objects = [str(o) for o in features.corpus_pos_prompts]
+#     texts = features.queries.text.tolist()
+#     for name, corpus in (("with the header (reference)", objects), ("without the header", objects[1:])):
+#         variant = features.replace(query_text_context=contextualize(model, texts, corpus, number=100))
+#         print(f"{name:>28}: CMHX mmAP {100 * evaluate(variant, components('CMHX')).mmAP:.2f}")
+# ```
+#
+# **2. How many objects?** Contextualise with the first 1, 10 and 100 objects of the corpus (the reference
+# uses 100). Look for: how quickly the average settles (tiny profile only, as above).
+#
+# ```python
+# from basic.extract import contextualize, load_backbone
+#
+# if profile != "tiny":
+#     print("tiny profile only: this re-encodes texts with the tiny CLIP")
+# else:
+#     model = load_backbone("tiny", device="cpu")
+#     objects = [str(o) for o in features.corpus_pos_prompts]
+#     texts = features.queries.text.tolist()
+#     for n in (1, 10, 100):
+#         variant = features.replace(query_text_context=contextualize(model, texts, objects, number=n))
+#         print(f"{n:>3} objects: CMHX mmAP {100 * evaluate(variant, components('CMHX')).mmAP:.2f}")
+# ```
