@@ -147,8 +147,11 @@ def write_summary(figures_dir="figures", notebooks_done=None) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- plots
 def sweep_plot(frame: pd.DataFrame, x: str, ys="mmAP", ax=None, label=None, xlabel=None, marker="o",
-               best=True, scale: float = 100.0, **kw):
-    """Metric(s) against one parameter from a ``basic.retrieval.sweep`` frame; the best value is marked."""
+               best=True, scale: float = 100.0, min_span: float = 5.0, **kw):
+    """Metric(s) against one parameter from a ``basic.retrieval.sweep`` frame; the best value is marked.
+
+    The y-axis fits the values but spans at least ``min_span`` (points), so that differences of a fraction of
+    a point do not look like large effects."""
     import matplotlib.pyplot as plt
     ax = ax or plt.gca()
     ys = [ys] if isinstance(ys, str) else list(ys)
@@ -162,6 +165,10 @@ def sweep_plot(frame: pd.DataFrame, x: str, ys="mmAP", ax=None, label=None, xlab
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(METRIC_LABEL.get(ys[0], ys[0]) if len(ys) == 1 else "%")
     ax.grid(alpha=0.3)
+    lo, hi = ax.get_ylim()
+    if hi - lo < min_span:
+        middle = (lo + hi) / 2
+        ax.set_ylim(middle - min_span / 2, middle + min_span / 2)
     return ax
 
 

@@ -41,6 +41,7 @@ from basic import paper, profiles
 from basic.config import Config, components
 from basic.plots import record, save_figure, sweep_plot
 from basic.retrieval import evaluate, sweep
+# (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
 print(profiles.note(profile))
 features = profiles.load_features(profile, data_dir, backbone)
@@ -63,7 +64,7 @@ for alpha in (0.0, 0.2, 0.5):
     spectra[alpha], ranks[alpha] = values, eq.positive_count(values)
     ax.plot(np.arange(1, len(values) + 1), values, label=f"α = {alpha} ({ranks[alpha]} positive)")
 top = max(v.max() for v in spectra.values())
-ax.set_yscale("symlog", linthresh=1e-3 * top)
+ax.set_yscale("symlog", linthresh=1e-4 * top, linscale=1.5)
 ax.axhline(0, color="grey", lw=1)
 ax.set_xlabel("component (sorted by eigenvalue)"); ax.set_ylabel("eigenvalue of C (symmetric log)"); ax.legend(fontsize=8)
 ax.set_title(f"Contrastive spectrum — {profile} profile")

@@ -35,6 +35,7 @@ from basic import paper, profiles
 from basic.config import Config, components
 from basic.plots import record, save_figure, sweep_plot
 from basic.retrieval import evaluate, sweep
+# (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
 print(profiles.note(profile))
 features = profiles.load_features(profile, data_dir, backbone)

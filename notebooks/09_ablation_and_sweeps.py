@@ -33,7 +33,7 @@ data_dir = None
 backbone = None
 figures_dir = None        # None: a scratch folder (out/scratch/figures); ./runall.sh passes the published figures/
 alphas = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7]
-lambdas = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25]
+lambdas = [0.0, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2]   # λ = 1/4 is degenerate (only balance counts): reported apart
 component_counts = None   # None: powers of two up to the embedding dimension
 
 # %%

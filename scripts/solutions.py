@@ -23,6 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
+#: What an exercise may use: the names every component notebook (04-08) defines before its "Try it".
+NAMES = ("np", "pd", "eq", "profiles", "Config", "components", "evaluate", "sweep", "features", "profile")
 TITLE = re.compile(r"^\*\*(\d+)\.\s+(.+?)\*\*\s*(.*)$")
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
@@ -81,8 +83,10 @@ def namespace(profile: str = "tiny", data_dir=None, backbone=None) -> dict:
     from basic.retrieval import evaluate, sweep
 
     features = profiles.load_features(profile, data_dir, backbone)
-    return {"np": np, "pd": pd, "eq": eq, "profiles": profiles, "Config": Config, "components": components,
-            "evaluate": evaluate, "sweep": sweep, "features": features, "profile": profile}
+    names = {"np": np, "pd": pd, "eq": eq, "profiles": profiles, "Config": Config, "components": components,
+             "evaluate": evaluate, "sweep": sweep, "features": features, "profile": profile}
+    assert tuple(names) == NAMES
+    return names
 
 
 def run(exercise: Exercise, names: dict) -> str:

@@ -41,3 +41,20 @@ def test_exercise_runs_and_prints_an_answer(exercise, names):
     printed = solutions.run(exercise, names)
     assert printed.strip(), "an exercise prints its answer"
     assert "tiny profile only" not in printed
+
+
+@pytest.mark.parametrize("name", COMPONENT_NOTEBOOKS)
+def test_exercise_names_exist_in_the_notebook(name):
+    """The exercises run in solutions.namespace(): a reader pasting one at the end of the notebook has those names."""
+    import ast
+
+    import jupytext
+    code = "\n".join(c.source for c in jupytext.read(REPO / "notebooks" / f"{name}.py").cells if c.cell_type == "code")
+    bound = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+    wanted = set(solutions.NAMES)
+    assert wanted <= bound, f"{name} lacks {sorted(wanted - bound)}"
