@@ -6,7 +6,8 @@ carry the tiny profile's outputs (figures inline) and a reader sees them without
 
 Cleaning makes the result depend only on the code and the data, not on the run: papermill's injected
 parameters cell, its timing metadata and stderr output (warnings, progress) are dropped, and only the
-kernel's name is kept from the run's metadata. A notebook is rewritten only when its content changed, and its
+kernel's name is kept from the run's metadata; consecutive chunks of one stream are merged (their split
+depends on timing). A notebook is rewritten only when its content changed, and its
 paired .py source (jupytext) keeps the newer time stamp. Cells must equal the committed notebook's cells.
 """
 from __future__ import annotations
@@ -34,7 +35,16 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         tags = cell.metadata.get("tags")
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            outputs = []
+            for o in cell.outputs:
+                if o.output_type == "stream" and o.name == "stderr":
+                    continue
+                if o.output_type == "stream" and outputs and outputs[-1].output_type == "stream" \
+                        and outputs[-1].name == o.name:        # how a stream is chunked depends on timing
+                    outputs[-1].text += o.text
+                    continue
+                outputs.append(o)
+            cell.outputs = outputs
     return nb
 
 

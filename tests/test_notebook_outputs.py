@@ -64,17 +64,20 @@ def test_committed_notebooks_are_small():
 
 def test_clean_drops_what_changes_between_runs():
     publisher = load_publisher()
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3"}, "papermill": {"duration": 1.0},
-                                            "language_info": {"name": "python", "version": "3.11.9"}})
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": kernel, "papermill": {"duration": 1.0},
+                   "language_info": {"name": "python", "version": "3.11.9"}}
     injected = nbformat.v4.new_code_cell("figures_dir = '/tmp/x'", metadata={"tags": ["injected-parameters"]})
     cell = nbformat.v4.new_code_cell("print(1)", metadata={"papermill": {"duration": 0.1}, "execution": {}})
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
-                    nbformat.v4.new_output("stream", name="stderr", text="warning\n")]
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="2\n")]
     nb.cells = [injected, cell]
     clean = publisher.clean(nb)
     assert len(clean.cells) == 1 and clean.cells[0].metadata == {}
-    assert [o.name for o in clean.cells[0].outputs] == ["stdout"]
-    assert clean.metadata == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
+    assert [(o.name, o.text) for o in clean.cells[0].outputs] == [("stdout", "1\n2\n")]   # chunks merged
+    assert clean.metadata == {"kernelspec": kernel, "language_info": {"name": "python"}}
 
 
 def test_rerunning_a_notebook_regenerates_its_committed_outputs(tmp_path):
