@@ -1,6 +1,6 @@
 """One configuration object for every method, and the named presets.
 
-``Config`` carries the same keys as the golden cases' ``config`` (see ../shared/golden/README.md), so a
+``Config`` carries the same keys as the golden cases' ``config`` (see tests/golden/README.md), so a
 golden ``expected/*.json`` can be read as is. Every BASIC component switches on and off independently:
 
     C  center            centering (image side by an image mean, text side by the object-corpus mean)

@@ -70,26 +70,48 @@ def contrastive_spectrum(pos: np.ndarray, neg: np.ndarray, alpha: float) -> tupl
     return values[::-1], vectors[:, ::-1]
 
 
+#: An eigenvalue of C counts as positive only above this fraction of the largest one (see ``positive_count``).
+POSITIVE_EIGENVALUE_RTOL = 1e-10
+
+
+def positive_count(values: np.ndarray, rtol: float = POSITIVE_EIGENVALUE_RTOL) -> int:
+    """The number of eigenvalues of C that count as positive: those > rtol × the largest eigenvalue.
+
+    The reference counts λ > 0. Eigenvalues that are zero in exact arithmetic (C has rank ≤ the corpus
+    sizes) come out of ``eigh`` as round-off of order 1e-16 × λ_max with a random sign, so ``λ > 0`` would
+    make k (and every result at α = 0) depend on floating-point noise. A relative threshold of 1e-10 drops
+    only that noise: a genuine direction 1e-10 times weaker than the strongest carries no retrieval signal.
+    Returns 0 when no eigenvalue is positive.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    top = float(values.max()) if values.size else 0.0
+    if top <= 0:
+        return 0
+    return int((values > rtol * top).sum())
+
+
 def contrastive_projection(pos: np.ndarray, neg: np.ndarray, alpha: float, components: int) -> np.ndarray:
     """P = V_k V_kᵀ, the projector onto the top-k eigenvectors of C (Sec. 4.2).
 
-    k = min(components, number of positive eigenvalues). P is symmetric and idempotent, so projecting the
-    query image alone changes s_v = (P v̄)·x̄ exactly as projecting both sides would.
-    Documented behaviour: ``components`` larger than the dimension d is not an error; like the reference,
-    k is capped at the number of positive eigenvalues (at most d). ``projection_rank`` tells the k used.
+    k = min(components, number of positive eigenvalues), where an eigenvalue counts as positive only
+    above 1e-10 × the largest one (``positive_count``: round-off must not decide k). P is symmetric and
+    idempotent, so projecting the query image alone changes s_v = (P v̄)·x̄ exactly as projecting both
+    sides would. Documented behaviour: ``components`` larger than the dimension d is not an error; like the
+    reference, k is capped at the number of positive eigenvalues (at most d). ``projection_rank`` tells the
+    k used.
     """
     if components < 1:
         raise InputError(f"components must be >= 1, got {components}")
     values, vectors = contrastive_spectrum(pos, neg, alpha)
-    k = min(int(components), int((values > 0).sum()))
+    k = min(int(components), positive_count(values))
     v_k = vectors[:, :k]
     return (v_k @ v_k.T).astype(np.float32)
 
 
 def projection_rank(pos: np.ndarray, neg: np.ndarray, alpha: float, components: int) -> int:
-    """k = min(components, number of positive eigenvalues of C): the rank of P actually used."""
+    """k = min(components, number of positive eigenvalues of C, ``positive_count``): the rank of P used."""
     values, _ = contrastive_spectrum(pos, neg, alpha)
-    return min(int(components), int((values > 0).sum()))
+    return min(int(components), positive_count(values))
 
 
 def project(x: np.ndarray, projection: np.ndarray) -> np.ndarray:

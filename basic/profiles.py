@@ -1,4 +1,4 @@
-"""Where the companion notebooks get their data: one call per profile, and the paper's reported numbers.
+"""Where the companion notebooks get their data: one call per profile (the paper's numbers: ``basic.paper``).
 
 Profiles:
 
@@ -11,8 +11,8 @@ Profiles:
     The real i-CIR, from a features folder extracted beforehand on a GPU
     (``python -m basic.realpath --backbone clip --out features/clip``; see docs/realpath.md).
 ``golden``
-    The small golden case (``../shared/golden/small`` or ``$BASIC_GOLDEN_DIR/small``): features only, no
-    images; for developing notebooks without building anything.
+    The small golden case (``tests/golden/small``, vendored; or ``$BASIC_GOLDEN_DIR/small``): features only,
+    no images; for developing notebooks without building anything.
 
     >>> from basic.profiles import load_features
     >>> features = load_features("tiny")           # doctest: +SKIP
@@ -33,18 +33,6 @@ REPO = Path(__file__).resolve().parent.parent
 PROFILES = ("tiny", "icir", "golden")
 DEFAULT_BACKBONE = {"tiny": "tiny", "icir": "clip", "golden": None}
 
-#: The paper's reported i-CIR numbers (mmAP %, CLIP ViT-L/14). Source: the official README "Results (mAP %)"
-#: of billpsomas/icir, which matches the paper's main comparison table (docs/paper.md §3). Nothing else of
-#: the paper (Table 2, Fig. 5, Fig. E4, Fig. E5, SigLIP) was transcribed: we never invent numbers.
-PAPER_RESULTS = pd.DataFrame(
-    [("Text", "text", 3.01), ("Image", "image", 3.04), ("Text + Image", "sum", 8.20),
-     ("Text × Image", "product", 17.48), ("WeiCom", "weicom", 18.03), ("BASIC", "basic", 31.64),
-     ("BASIC without QE", "ablation-CMHXP", 34.35)],
-    columns=["method", "preset", "paper_mmAP"])
-PAPER_RESULTS.attrs["source"] = ("Psomas et al., NeurIPS 2025, main results table, i-CIR column, CLIP ViT-L/14, "
-                                 "as given in the official README of billpsomas/icir (docs/paper.md §3)")
-
-
 class ProfileError(RuntimeError):
     """A profile's data is missing; the message says which command makes it."""
 
@@ -57,13 +45,13 @@ def _check(profile: str) -> str:
 
 def default_data_dir(profile: str) -> Path:
     """tiny: $BASIC_DATA_DIR or data/tiny (as basic.tinyworld); icir: $BASIC_ICIR_FEATURES or features/clip;
-    golden: $BASIC_GOLDEN_DIR/small or ../shared/golden/small."""
+    golden: $BASIC_GOLDEN_DIR/small or tests/golden/small (vendored)."""
     _check(profile)
     if profile == "tiny":
         return Path(os.environ.get("BASIC_DATA_DIR") or REPO / "data" / "tiny")
     if profile == "icir":
         return Path(os.environ.get("BASIC_ICIR_FEATURES", REPO / "features" / "clip"))
-    golden = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "golden"))
+    golden = Path(os.environ.get("BASIC_GOLDEN_DIR") or REPO / "tests" / "golden")
     return golden / "small"
 
 

@@ -8,13 +8,15 @@ import pytest
 from basic.features import Features, is_features_folder
 
 REPO = Path(__file__).resolve().parents[1]
-GOLDEN_DIR = Path(os.environ.get("BASIC_GOLDEN_DIR", REPO.parent / "shared" / "golden"))
+#: The golden cases: tests/golden (vendored, so parity runs in a fresh clone); $BASIC_GOLDEN_DIR overrides.
+GOLDEN_DIR = Path(os.environ.get("BASIC_GOLDEN_DIR") or REPO / "tests" / "golden")
 
 
 def golden_cases():
+    """Every case folder (one with an ``expected/`` folder of reference results) under GOLDEN_DIR."""
     if not GOLDEN_DIR.is_dir():
         return []
-    return sorted(p for p in GOLDEN_DIR.iterdir() if is_features_folder(p))
+    return sorted(p for p in GOLDEN_DIR.iterdir() if (p / "expected").is_dir() and is_features_folder(p))
 
 
 def make_features(seed=0, instances=3, queries_per=4, db_per=40, d=16, texts=("red", "snow", "sketch"),

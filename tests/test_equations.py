@@ -105,3 +105,19 @@ def test_harris_prefers_balanced_scores():
 def test_harris_rejects_negative_lambda():
     with pytest.raises(eq.InputError):
         eq.harris_fusion(np.ones(2), np.ones(2), -0.1)
+
+
+def test_round_off_eigenvalues_do_not_count_as_positive():
+    """A low-rank corpus leaves eigenvalues that are zero up to round-off (~1e-16, either sign): they must not
+    decide k, whatever their sign."""
+    rng = np.random.default_rng(1)
+    basis = rng.normal(size=(3, 12))
+    pos = rng.normal(size=(40, 3)) @ basis                   # rank 3 in 12 dimensions
+    neg = rng.normal(size=(30, 3)) @ basis
+    values, _ = eq.contrastive_spectrum(pos, neg, 0.0)
+    assert eq.positive_count(values) == 4                     # 3 corpus directions + the ε·11ᵀ term
+    noisy = values.copy()
+    noisy[5:] = np.abs(noisy[5:]) + 1e-16 * values.max()     # round-off turned positive
+    assert eq.positive_count(noisy) == eq.positive_count(values)
+    assert eq.positive_count(np.array([-1.0, -2.0])) == 0
+    assert eq.projection_rank(pos, neg, 0.0, components=250) == 4

@@ -1,4 +1,4 @@
-"""Parity with the reference implementation on every golden case (../shared/golden or $BASIC_GOLDEN_DIR)."""
+"""Parity with the reference implementation on every golden case (tests/golden, or $BASIC_GOLDEN_DIR)."""
 import json
 
 import numpy as np
