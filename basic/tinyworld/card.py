@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import paper
 from .data import REPO, VERSION, world_dir
 from .world import (BENCHMARK_PER_CATEGORY, CATEGORIES, CONDITIONS, INSTANCES_PER_CATEGORY, LOOKALIKE_GROUP,
                     WORLD_SEED, make_instances, rng_for)
@@ -144,12 +145,13 @@ V1 = {"Text × Image mmAP": 82.31, "Text × Image / Text + Image": 82.31 / 88.77
       "Image / Text × Image": 11.56 / 82.31, "composition gain (best mixture − best single), points": 63.87,
       "random image pairs with cosine > 0": 56.3, "mean cosine: random image pairs − matched text-image pairs": -0.559}
 
-#: The paper's numbers (Psomas et al., NeurIPS 2025; CLIP ViT-L/14, i-CIR, mmAP %), from shared/paper/numbers.md.
-PAPER_TABLE1 = {"text": 3.01, "image": 3.04, "sum": 8.20, "product": 17.48, "weicom": 18.03,
-                "ablation-CMHXPQ": 31.64, "ablation-CMHXP": 34.35}
-PAPER_LADDER = {"none": 17.48, "C": 28.33, "CM": 27.3, "CMH": 28.42, "CMHX": 33.48, "CMHXP": 34.35, "CMHXPQ": 31.64}
-PAPER_MINIMA = {"s_v,min": -0.077, "s_t,min": -0.117}
-PAPER_GAIN = 14.9
+#: The paper's numbers (Psomas et al., NeurIPS 2025; CLIP ViT-L/14, i-CIR, mmAP %): basic.paper.
+PAPER_TABLE1 = {k: paper.value(f"table1.{v}") for k, v in {
+    "text": "text", "image": "image", "sum": "sum", "product": "product", "weicom": "weicom",
+    "ablation-CMHXPQ": "basic", "ablation-CMHXP": "basic_no_qe"}.items()}
+PAPER_LADDER = {k: paper.value(f"table2.{k}") for k in ("none", "C", "CM", "CMH", "CMHX", "CMHXP", "CMHXPQ")}
+PAPER_MINIMA = {"s_v,min": paper.value("minima.s_v_min"), "s_t,min": paper.value("minima.s_t_min")}
+PAPER_GAIN = paper.value("fig6.composition_gain")
 LADDER = ("none", "C", "CM", "CMH", "CMHX", "CMHXP", "CMHXPQ")
 NAMES = {"text": "Text", "image": "Image", "sum": "Text + Image", "product": "Text × Image", "weicom": "WeiCom",
          "ablation-CMHXPQ": "BASIC (CMHXPQ)", "ablation-CMHXP": "BASIC without QE (CMHXP)"}
