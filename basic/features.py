@@ -451,7 +451,9 @@ def convert(folder: str | os.PathLike, out: str | os.PathLike | None = None, ove
 def _check_same(a: Features, b: Features, where: Path) -> None:
     for name in ARRAY_FIELDS + PROMPT_FIELDS:
         x, y = getattr(a, name), getattr(b, name)
-        if (x is None) != (y is None) or (x is not None and not np.array_equal(np.asarray(x), y, equal_nan=True)):
+        x = None if x is None else np.asarray(x)
+        nan_ok = x is not None and x.dtype.kind in "fc"   # equal_nan is defined for numbers only (not prompts)
+        if (x is None) != (y is None) or (x is not None and not np.array_equal(x, y, equal_nan=nan_ok)):
             raise FeaturesError(f"converting: {name} differs after writing {where}; nothing was replaced")
     for table in ("queries", "database"):
         if not getattr(a, table).astype(object).equals(getattr(b, table).astype(object)):

@@ -250,3 +250,19 @@ def test_overwrite_swaps_whole_folders(small, tmp_path, monkeypatch, atomic_exch
     assert not set(os.listdir(folder)) & set(F.OLD_FILES)
     assert_same(other, Features.load(folder))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_convert_keeps_text_prompts(small, tmp_path, capsys):
+    """Prompt arrays are strings: the converter's check compares them without NaN handling."""
+    with_prompts = small.replace(corpus_pos_prompts=np.array(["object_name", "a mug"] * 15),
+                                 synthetic_prompts=np.array([f"a photo {k}" for k in range(25)]))
+    folder = write_old_format(with_prompts, tmp_path / "f")
+    arrays = dict(np.load(folder / "features.npz"))
+    np.savez(folder / "features.npz", **arrays, corpus_pos_prompts=with_prompts.corpus_pos_prompts,
+             synthetic_prompts=with_prompts.synthetic_prompts)
+    assert list(Features.load(folder).synthetic_prompts) == list(with_prompts.synthetic_prompts)
+    from basic.cli import main
+    assert main(["convert", str(folder)]) == 0
+    back = Features.load(folder)
+    assert list(back.corpus_pos_prompts) == list(with_prompts.corpus_pos_prompts)
+    assert list(back.synthetic_prompts) == list(with_prompts.synthetic_prompts)
