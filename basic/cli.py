@@ -1,6 +1,7 @@
 """Command line.
 
     python -m basic evaluate FEATURES_DIR [--preset NAME | --config FILE] [--json OUT]
+        [--database global] [--distractors DIR] [--index exact|flat|ivfpq] [--candidates K|all]
     python -m basic presets
     python -m basic realpath --backbone clip --out features/clip    # fetch i-CIR + assets, extract (internet)
     python -m basic extract --backbone clip --data DIR/icir --out OUT ...   # extract from a local copy
@@ -12,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import search
 from .config import PRESETS, Config, ConfigError, preset
 from .features import Features, FeaturesError, atomic_write
 
@@ -25,13 +27,20 @@ def cmd_evaluate(args) -> int:
     from .retrieval import evaluate
     config = Config.from_json(args.config) if args.config else preset(args.preset)
     features = Features.load(args.features)
-    result = evaluate(features, config, ap=args.ap)
+    search_rows = []
+    if search.wants_search(args):              # --database global / --distractors: basic.search
+        options = search.options_from_args(args)
+        distractors = search.load_distractors(args.distractors, features.dim) if args.distractors else None
+        result = search.evaluate_search(features, config, options, distractors, ap=args.ap)
+        search_rows = search.describe(options, len(features.db_image) + (0 if distractors is None else len(distractors)))
+    else:
+        result = evaluate(features, config, ap=args.ap)
     s = result.summary()
     label = config.method if not config.is_basic else f"basic [{config.letters or 'no components'}]"
     rows = [("features", str(args.features)), ("method", label),
             ("queries", str(len(result.ap))), ("instances", str(len(result.per_instance()))),
             ("mmAP (paper's headline)", f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
-            ("minmAP", f"{100 * s['minmAP']:.2f}")]
+            ("minmAP", f"{100 * s['minmAP']:.2f}")] + search_rows
     rows += [(f"R@{k} / P@{k}", f"{100 * result.recall_at(k):.2f} / {100 * result.precision_at(k):.2f}")
              for k in (1, 5, 10)]
     print(_table(rows))
@@ -60,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ap", default="trapezoid", choices=["trapezoid", "standard"],
                     help="trapezoid = the reference's AP (default); standard = non-interpolated AP")
     ev.add_argument("--json", help="write {mAP, mmAP, minmAP, ap, config} here")
+    search.add_arguments(ev)
     ev.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser("presets", help="list the presets")
     pr.set_defaults(func=cmd_presets)
