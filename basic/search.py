@@ -257,7 +257,7 @@ def make_problem(features: Features, options: SearchOptions, distractors=None) -
     if distractors is not None:
         distractors = np.asarray(distractors) if not isinstance(distractors, np.ndarray) else distractors
         if distractors.ndim != 2 or distractors.shape[1] != features.dim:
-            raise FeaturesError(f"distractors have shape {distractors.shape} but the benchmark features have "
+            raise FeaturesError(f"distractors have shape {distractors.shape}, d={distractors.shape[-1]}, but the benchmark features have "
                                 f"d={features.dim}: extract the distractors with the same backbone")
         if not np.issubdtype(distractors.dtype, np.floating):
             raise FeaturesError(f"distractors must hold floats, got dtype {distractors.dtype}")
