@@ -288,9 +288,10 @@ class QueryVectors:
     """Per-query vectors of both sides and what their scores need: s = a·x̂ − a·μ, then M and the clamp."""
     image: np.ndarray | None          # (Qv, d) distinct image-side vectors
     image_of: np.ndarray              # (Q,) row of `image` for each query
-    text: np.ndarray | None           # (Q, d)
+    text: np.ndarray | None           # (Qt, d) distinct text-side vectors
     mean: np.ndarray | None           # μ subtracted from database rows (C), or None
     min_stats: tuple[float, float] | None
+    text_of: np.ndarray | None = None  # (Q,) row of `text` for each query
 
 
 def query_vectors(features: Features, config: Config, problem: Problem, index, options: SearchOptions,
@@ -305,9 +306,10 @@ def query_vectors(features: Features, config: Config, problem: Problem, index, o
     v = eq.l2_normalize(features.query_image, "query_image")
     t = eq.l2_normalize(text, "query_text_context" if use_context else "query_text")
     v, v_of = _distinct_rows(v)
+    t, t_of = _distinct_rows(t)
     method = config.method
     if not config.is_basic:
-        return QueryVectors(None if method == "text" else v, v_of, None if method == "image" else t, None, None)
+        return QueryVectors(None if method == "text" else v, v_of, None if method == "image" else t, None, None, t_of)
     mean = None
     if config.center:
         mean = shared.mean_image
@@ -315,7 +317,7 @@ def query_vectors(features: Features, config: Config, problem: Problem, index, o
     v_hat = v if shared.projection is None else eq.project(v, shared.projection)
     if config.query_expansion:
         v_hat = _expand(v, v_hat, config, problem, index, options, mean, shared.projection, v_of)
-    return QueryVectors(v_hat.astype(np.float32), v_of, t.astype(np.float32), mean, shared.min_stats)
+    return QueryVectors(v_hat.astype(np.float32), v_of, t.astype(np.float32), mean, shared.min_stats, t_of)
 
 
 def _expand(v, v_hat, config, problem, index, options, mean, projection, v_of):
@@ -341,17 +343,32 @@ def _expand(v, v_hat, config, problem, index, options, mean, projection, v_of):
 
 
 def _side_scores(a: np.ndarray, ids: np.ndarray, rows: Rows, mean, options: SearchOptions) -> np.ndarray:
-    """a_q · (x̂_i − μ) for the ids of each query row (-inf where ids = -1), in bounded blocks of queries."""
-    out = np.full(ids.shape, -np.inf, np.float32)
+    """a_q · (x̂_i − μ) for the ids of each query row (-inf where ids = -1)."""
+    return _gathered_scores([a], np.arange(len(a)), ids, rows, mean)[0]
+
+
+def _gathered_scores(sides: list[np.ndarray], q_rows: np.ndarray, ids: np.ndarray, rows: Rows, mean,
+                     block_rows: int = 1 << 15) -> list[np.ndarray]:
+    """For each side's vectors a (one row per query of q_rows), a_q · (x̂_i − μ) on the ids of each query.
+
+    Queries are taken in blocks whose candidate rows are read once (sorted, from memory maps too) and scored
+    densely with one matrix product per side; -inf where ids = -1."""
+    outs = [np.full(ids.shape, -np.inf, np.float32) for _ in sides]
     if ids.shape[1] == 0:
-        return out
-    shift = a @ mean if mean is not None else np.zeros(len(a), np.float32)
-    step = max(1, CHUNK_CELLS // (4 * ids.shape[1] * rows.d))
-    for s in range(0, len(a), step):
-        x = rows.gather(ids[s:s + step])
-        out[s:s + step] = np.einsum("qd,qcd->qc", a[s:s + step], x) - shift[s:s + step, None]
-    out[ids < 0] = -np.inf
-    return out
+        return outs
+    shifts = [np.zeros(len(a), np.float32) if mean is None else a @ mean for a in sides]
+    step = max(1, block_rows // ids.shape[1])
+    for s in range(0, len(ids), step):
+        block = ids[s:s + step]
+        uniq, inverse = np.unique(block, return_inverse=True)
+        inverse = inverse.reshape(block.shape)
+        x = rows.gather(uniq)                             # -1 (padding) gives a zero row
+        for a, shift, out in zip(sides, shifts, outs):
+            dense = a[q_rows[s:s + step]] @ x.T
+            out[s:s + step] = np.take_along_axis(dense, inverse, axis=1) - shift[q_rows[s:s + step], None]
+    for out in outs:
+        out[ids < 0] = -np.inf
+    return outs
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -368,10 +385,16 @@ def _fused(config: Config, qv: QueryVectors, s_v, s_t) -> np.ndarray:
 
 def _score_ids(config, qv: QueryVectors, q_rows: np.ndarray, ids: np.ndarray, rows: Rows, options) -> np.ndarray:
     """Fused scores of queries ``q_rows`` on their ids (Q', C); -inf where ids = -1."""
-    s_v = None if qv.image is None else _side_scores(qv.image[qv.image_of[q_rows]], ids, rows, qv.mean, options)
-    s_t = None if qv.text is None else _side_scores(qv.text[q_rows], ids, rows, qv.mean, options)
-    s = _fused(config, qv, np.nan_to_num(s_v, neginf=0) if s_v is not None else None,
-               np.nan_to_num(s_t, neginf=0) if s_t is not None else None).astype(np.float32)
+    sides, names = [], []
+    if qv.image is not None:
+        sides.append(qv.image[qv.image_of])
+        names.append("v")
+    if qv.text is not None:
+        sides.append(qv.text[qv.text_of])
+        names.append("t")
+    got = dict(zip(names, _gathered_scores(sides, q_rows, ids, rows, qv.mean)))
+    s_v, s_t = (np.nan_to_num(got[k], neginf=0) if k in got else None for k in ("v", "t"))
+    s = _fused(config, qv, s_v, s_t).astype(np.float32)
     s[ids < 0] = -np.inf
     return s
 
@@ -419,7 +442,7 @@ def _candidate_ranks(config, qv, problem: Problem, index, options: SearchOptions
         if qv.image is not None:
             groups.append(index.search(qv.image, k)[0][qv.image_of])
         if qv.text is not None:
-            groups.append(index.search(qv.text, k)[0])
+            groups.append(index.search(qv.text, k)[0][qv.text_of])
     cand = _union(groups)
     q_rows = np.arange(len(cand))
     scores = _score_ids(config, qv, q_rows, cand, problem.rows, options)
@@ -475,7 +498,8 @@ def _chunk_scores(config, qv: QueryVectors, rows: Rows, a: int, b: int) -> np.nd
             if qv.mean is not None:
                 s[name] -= (vec @ qv.mean)[:, None]
     s_v = s["v"][qv.image_of] if "v" in s else None
-    return _fused(config, qv, s_v, s.get("t"))
+    s_t = s["t"][qv.text_of] if "t" in s else None
+    return _fused(config, qv, s_v, s_t)
 
 
 def evaluate_search(features: Features, config: Config | str = "basic", options: SearchOptions | None = None,

@@ -4,6 +4,7 @@
   train          train the tiny CLIP (see basic/tinyworld/train.py for options)
   build          render the tiny i-CIR in i-CIR's layout, its assets, and extract all features
   card           measure everything and write docs/tinyworld_card.md
+  distractors    render and extract N random distractors once (--count N; cached, resumable)
   all            build, then card
 """
 from __future__ import annotations
@@ -34,6 +35,9 @@ def main(argv=None):
     elif cmd == "card":
         from .card import main as card
         card(rest)
+    elif cmd == "distractors":
+        from .distractors import main as distractors
+        distractors(rest)
     elif cmd == "all":
         from .build import main as build
         from .card import main as card
