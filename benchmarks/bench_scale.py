@@ -25,9 +25,12 @@ For each size, in its own process (so peak RSS is per size), it reports:
 """
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")     # idle OpenMP threads sleep instead of spinning (shared CPUs)
+
 import argparse
 import json
-import os
 import platform
 import resource
 import subprocess
