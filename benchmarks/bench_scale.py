@@ -156,6 +156,13 @@ def benchmark_features(seed: int = 0) -> Features:
 
 # ----------------------------------------------------------------------------- one size
 def rss_gb() -> float:
+    """Peak RSS of this process (VmHWM; ru_maxrss would carry the parent's peak across fork+exec)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6       # KiB on Linux
 
 
