@@ -2,6 +2,7 @@
 
     python -m basic evaluate FEATURES_DIR [--preset NAME | --config FILE] [--json OUT]
     python -m basic convert FEATURES_DIR [--out NEW_DIR]    # old .npz folder -> format 2 (loads mapped)
+        [--database global] [--distractors DIR] [--index exact|flat|ivfpq] [--candidates K|all]
     python -m basic presets
     python -m basic realpath --backbone clip --out features/clip    # fetch i-CIR + assets, extract (internet)
     python -m basic extract --backbone clip --data DIR/icir --out OUT ...   # extract from a local copy
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 from pickle import UnpicklingError
 
+from . import search
 from .config import PRESETS, Config, ConfigError, preset
 
 # numpy, pandas and the package's modules are imported by the commands that use them (start-up stays small)
@@ -36,8 +38,15 @@ def cmd_evaluate(args) -> int:
         check_output_path(args.json, protected=args.features)
     features = load_features(args.features)
     marks.append(("load", time.perf_counter()))
+    search_rows = []
     try:
-        result = evaluate(features, config, ap=args.ap)
+        if search.wants_search(args):              # --database global / --distractors: basic.search
+            options = search.options_from_args(args)
+            distractors = search.load_distractors(args.distractors, features.dim) if args.distractors else None
+            result = search.evaluate_search(features, config, options, distractors, ap=args.ap)
+            search_rows = search.describe(options, len(features.db_image) + (0 if distractors is None else len(distractors)))
+        else:
+            result = evaluate(features, config, ap=args.ap)
     except MemoryError:
         raise MemoryError(_memory_message(features)) from None
     s = result.summary()
@@ -46,7 +55,7 @@ def cmd_evaluate(args) -> int:
     rows = [("features", str(args.features)), ("method", label),
             ("queries", str(len(result.ap))), ("instances", str(len(result.per_instance()))),
             ("mmAP (paper's headline)", f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
-            ("minmAP", f"{100 * s['minmAP']:.2f}")]
+            ("minmAP", f"{100 * s['minmAP']:.2f}")] + search_rows
     rows += [(f"R@{k} / P@{k}", f"{100 * result.recall_at(k):.2f} / {100 * result.precision_at(k):.2f}")
              for k in (1, 5, 10)]
     print(_table(rows))
@@ -101,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", help="write {mAP, mmAP, minmAP, ap, config} here")
     ev.add_argument("--timings", action="store_true",
                     help="print seconds spent on imports, load, scoring and the report to stderr (JSON)")
+    search.add_arguments(ev)
     ev.set_defaults(func=cmd_evaluate)
     cv = sub.add_parser("convert", help="rewrite a features folder in format 2 (an old .npz folder loads "
                                         "mapped afterwards); in place unless --out")

@@ -5,6 +5,8 @@
   build          render the tiny i-CIR in i-CIR's layout and its assets, extract all features; prints the
                  features folder as the last line of standard output
   card           measure everything and write docs/tinyworld_card.md
+  distractors    render and encode random distractors (instances not in the benchmark), cached, resumable
+  distractors    render and extract N random distractors once (--count N; cached, resumable)
   all            build, then card
 
 Unknown options are errors (exit 2). `python -m basic.tinyworld COMMAND --help` lists each command's options.
@@ -39,7 +41,7 @@ def _command(name):
 
 
 COMMANDS = {"pretrain-data": _pretrain_data, "train": _command("train"), "build": _command("build"),
-            "card": _command("card"), "all": _all}
+            "card": _command("card"), "distractors": _command("distractors"), "all": _all}
 
 
 def main(argv=None):
