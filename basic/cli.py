@@ -67,9 +67,21 @@ def cmd_evaluate(args) -> int:
     if args.timings:
         marks.append(("report", time.perf_counter()))
         steps = {b[0]: round(b[1] - a[1], 4) for a, b in zip(marks, marks[1:])}
+        steps["peak_rss_bytes"] = _peak_rss()
         print("timings " + json.dumps({"epoch_at_start": time.time() - (marks[-1][1] - marks[0][1]), **steps}),
               file=sys.stderr)
     return 0
+
+
+def _peak_rss() -> int | None:
+    """This process's peak resident memory (Linux VmHWM: mapped file pages included; not inherited at fork)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def cmd_convert(args) -> int:

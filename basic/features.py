@@ -298,7 +298,7 @@ def _hint_old_format(folder: Path) -> None:
     if key not in _HINTED:
         _HINTED.add(key)
         print(f"hint: {folder} uses the old .npz layout (read whole on every load); "
-              f"`python -m basic convert {folder}` makes it load in a fraction of a second", file=sys.stderr)
+              f"`python -m basic convert {folder}` makes loads map the arrays instead", file=sys.stderr)
 
 
 def _leftover_note(folder: Path) -> str:

@@ -130,7 +130,8 @@ def _one_run(folder: Path, preset_name: str) -> dict:
     startup = (t["epoch_at_start"] - t_epoch) + t["imports"]
     mmap_score = [l for l in stdout.splitlines() if l.startswith("mmAP")][0].split()[-1]
     return {"wall": wall, "startup": startup, "load": t["load"], "scoring": t["scoring"],
-            "rest": wall - startup - t["load"] - t["scoring"], "rss": usage.ru_maxrss * 1024,   # KiB on Linux
+            "rest": wall - startup - t["load"] - t["scoring"],
+            "rss": t.get("peak_rss_bytes") or usage.ru_maxrss * 1024,   # VmHWM; maxrss can carry the parent's
             "mmAP": mmap_score}
 
 
