@@ -108,7 +108,7 @@ if distractors is not None:
                   f"mmAP per tenfold, so it would meet it near {r.count:,.0f} ({r.note})")
         else:
             print(f"{r.method}: stays above its hard-negative level up to {len(distractors):,} and does not fall")
-    record("11_distractor_curve",
+    record("12_distractor_curve",
            [{"quantity": f"{r.method}: random distractors to match the hard negatives", "ours": r.count}
             for r in findings.itertuples()] +
            [{"quantity": f"{m} mmAP with {len(distractors)} random distractors",
