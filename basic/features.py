@@ -306,16 +306,21 @@ def _leftover_note(folder: Path) -> str:
     return (f" (an interrupted save left {left[0]} beside it)" if left else "")
 
 
+def _check_array_names(names, where: Path) -> None:
+    """Every array is a known field, and the three required ones are there; errors name ``where``."""
+    unknown = set(names) - set(ARRAY_FIELDS) - set(PROMPT_FIELDS)
+    if unknown:
+        raise FeaturesError(f"{where} lists unknown arrays {sorted(unknown)}; known: {ARRAY_FIELDS + PROMPT_FIELDS}")
+    for required in ("query_image", "query_text", "db_image"):
+        if required not in names:
+            raise FeaturesError(f"{where} lacks the required array '{required}'")
+
+
 def _load_v1(cls, folder: Path) -> "Features":
     npz = folder / "features.npz"
     with np.load(npz, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    unknown = set(arrays) - set(ARRAY_FIELDS) - set(PROMPT_FIELDS)
-    if unknown:
-        raise FeaturesError(f"{npz} holds unknown arrays {sorted(unknown)}; known: {ARRAY_FIELDS + PROMPT_FIELDS}")
-    for required in ("query_image", "query_text", "db_image"):
-        if required not in arrays:
-            raise FeaturesError(f"{npz} lacks the required array '{required}'")
+    _check_array_names(arrays, npz)
     meta = {}
     if (folder / "meta.json").is_file():
         meta = json.loads((folder / "meta.json").read_text())
@@ -347,12 +352,7 @@ def _load_v2(cls, folder: Path, mmap: bool) -> "Features":
         raise FeaturesError(f"{folder} is in features format {fmt['version']}, newer than this basic "
                             f"(format {FORMAT_VERSION}); update the package")
     described = fmt.get("arrays", {})
-    unknown = set(described) - set(ARRAY_FIELDS) - set(PROMPT_FIELDS)
-    if unknown:
-        raise FeaturesError(f"{folder / 'meta.json'} lists unknown arrays {sorted(unknown)}")
-    for required in ("query_image", "query_text", "db_image"):
-        if required not in described:
-            raise FeaturesError(f"{folder} lacks the required array '{required}'")
+    _check_array_names(described, folder / "meta.json")
     arrays = {name: _npy(folder / f"{name}.npy", mmap, want) for name, want in described.items()}
     queries, database, codes = _read_label_codes(folder, fmt)
     features = cls(queries=queries, database=database, meta=meta, **arrays)
