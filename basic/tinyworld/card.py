@@ -338,7 +338,7 @@ them on the built features.
 
 {_md(calib)}
 
-{"All targets are met." if not missed else "Missed: " + "; ".join(f"{t.name} ({t.value:.2f}, target {t.rule})" for t in missed) + "."}
+{"All targets are met." if not missed else "Missed: " + "; ".join(f"{t.name} ({t.value:.2f}, target {t.rule})" for t in missed) + ". What was tried, and why it stays missed: `docs/tinyworld_calibration.md`."}
 
 ### Geometry of the tiny CLIP on the tiny i-CIR
 Random image pairs: database images; matched text–image pairs: the synthetic set's renders and their own
