@@ -49,12 +49,15 @@ pd.DataFrame([{"array": n, "shape": getattr(features, n).shape, "mean norm":
 
 # %% [markdown]
 # Features are stored raw (not normalised); BASIC L2-normalises every input itself. The provenance of the
-# folder (backbone, dataset version, prompts) is in its `meta.json` (absolute paths shortened to a file name):
+# folder (backbone, dataset version, prompts) is in its `meta.json` (absolute paths shortened to a file name;
+# `backbone_key`, the extraction cache's key, left out: it names the checkpoint file by path and time, so it
+# differs from one clone to the next):
 
 # %%
 import os
 
-{k: (os.path.basename(v) if isinstance(v, str) and os.path.isabs(v) else v) for k, v in features.meta.items()}
+{k: (os.path.basename(v) if isinstance(v, str) and os.path.isabs(v) else v) for k, v in features.meta.items()
+ if k != "backbone_key"}
 
 # %% [markdown]
 # ## One row, re-encoded
