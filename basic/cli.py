@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from pickle import UnpicklingError
 
 from . import search
@@ -29,7 +28,7 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 def cmd_evaluate(args) -> int:
     marks = [("start", time.perf_counter())]
-    from .features import Features, atomic_write
+    from .features import atomic_write
     from .retrieval import evaluate
     from .validate import check_output_path, load_features
     marks.append(("imports", time.perf_counter()))

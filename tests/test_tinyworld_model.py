@@ -1,6 +1,4 @@
 """The tiny CLIP through open_clip: registration, tokenizer, offline loading, training smoke test."""
-import os
-
 import numpy as np
 import pytest
 

@@ -163,9 +163,9 @@ COMPONENT = {"C": "centering", "M": "min-normalisation", "H": "Harris fusion", "
 def diagnostics(f, geo: dict, roles: np.ndarray) -> dict:
     """One measured quantity per BASIC component, to read the ladder with (run only after the freeze)."""
     from .. import equations as eq
-    from ..config import Config, preset
+    from ..config import preset
     from ..retrieval import sweep
-    unit = lambda x: eq.l2_normalize(np.asarray(x, np.float32))
+    from .calibrate import _unit as unit
     db = unit(f.db_image)
     qt = unit(f.query_text)
     mean_image = np.asarray(f.image_mean, np.float32).reshape(-1)
@@ -273,7 +273,7 @@ def write_card(m: dict, path: Path = CARD) -> Path:
         stats[col] = [f"{v:.2f}" if col == "mean" else str(int(v)) for v in stats[col]]
     stats = stats.reset_index().rename(columns={"index": "statistic (Fig. 2)"})
     calib = pd.DataFrame([{"target": t.name, "rule": t.rule, "i-CIR / CLIP": t.icir,
-                           "version 1": f"{V1[t.name]:.2f}", f"version 2": f"{t.value:.2f}",
+                           "version 1": f"{V1[t.name]:.2f}", "version 2": f"{t.value:.2f}",
                            "met (v2)": "yes" if t.ok else "**no**"} for t in m["targets"]])
     missed = [t for t in m["targets"] if not t.ok]
     geo_t = pd.DataFrame([{"quantity": k, "tiny CLIP": f"{v:.3f}"} for k, v in geo.items()])
