@@ -19,7 +19,7 @@ CHECK = "# NBVAL_CHECK_OUTPUT"
 
 
 def test_profiles_unknown_and_missing(tmp_path):
-    with pytest.raises(profiles.ProfileError, match="unknown profile"):
+    with pytest.raises(profiles.ProfileError, match="unknown dataset"):
         profiles.load_features("imagenet")
     with pytest.raises(profiles.ProfileError, match="basic.realpath"):
         profiles.load_features("icir", data_dir=tmp_path / "nothing")

@@ -57,11 +57,12 @@ def test_features_of_another_version_are_rebuilt_not_used(tmp_path, monkeypatch)
     import numpy as np
     import pandas as pd
 
-    from basic import profiles
+    from basic import datasets
     from basic.features import Features
 
-    out = profiles.features_dir("tiny", tmp_path)
-    assert profiles.TINY_VERSION in out.parts  # each version has its own folder
+    tiny = datasets.get_dataset("tiny", tmp_path)
+    out = tiny.features_dir()
+    assert datasets.TINY_VERSION in out.parts  # each version has its own folder
     f = Features(query_image=np.ones((1, 4)), query_text=np.ones((1, 4)), db_image=np.ones((1, 4)),
                  queries=pd.DataFrame({"instance": ["a"], "text": ["t"], "path": ["q.png"]}),
                  database=pd.DataFrame({"instance": ["a"], "text": ["t"], "path": ["d.png"]}),
@@ -71,18 +72,18 @@ def test_features_of_another_version_are_rebuilt_not_used(tmp_path, monkeypatch)
 
     def fake_run(cmd, **kwargs):
         calls.append(cmd)
-        f.replace(meta={"dataset_version": profiles.TINY_VERSION}).save(out)
+        f.replace(meta={"dataset_version": datasets.TINY_VERSION}).save(out)
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(profiles.subprocess, "run", fake_run)
-    assert profiles.build_tiny(tmp_path, quiet=True) == out
+    monkeypatch.setattr(datasets.subprocess, "run", fake_run)
+    assert tiny.prepare(quiet=True) == out
     assert len(calls) == 1 and "--overwrite" in calls[0]
-    assert json.loads((out / "meta.json").read_text())["dataset_version"] == profiles.TINY_VERSION
-    profiles.build_tiny(tmp_path, quiet=True)  # now current: kept, nothing rebuilt
+    assert json.loads((out / "meta.json").read_text())["dataset_version"] == datasets.TINY_VERSION
+    tiny.prepare(quiet=True)  # now current: kept, nothing rebuilt
     assert len(calls) == 1
 
 
 def test_version_constants_agree():
-    from basic import profiles
+    from basic import datasets
     from basic.tinyworld import data
-    assert profiles.TINY_VERSION == data.VERSION
+    assert datasets.TINY_VERSION == data.VERSION
