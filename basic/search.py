@@ -13,7 +13,11 @@ Positives keep i-CIR's rule: a benchmark row with the query's instance and text.
 How a query is scored (``SearchOptions``):
 
 * An *index* over the unit-normalised rows answers top-K inner-product queries: ``exact`` (numpy, streamed
-  in chunks), ``flat`` (``faiss.IndexFlatIP``) or ``ivfpq`` (FAISS IVF-PQ: ``nlist``, ``m``, ``nprobe``).
+  in chunks), ``flat`` (``faiss.IndexFlatIP``) or ``ivfpq`` (FAISS IVF-PQ: ``nlist``, ``m``, ``nbits``,
+  ``nprobe``; ``nbits`` = 4 is FAISS's fast-scan IVF-PQ, ``IndexIVFPQFastScan``). IVF-PQ has a refine stage:
+  asked for k < ``refine`` neighbours, it takes its own top-``refine`` and re-ranks them by exact inner
+  products read from the stored rows (memory-mapped float16 allowed), like ``faiss.IndexRefineFlat`` without
+  a second float copy of the database in RAM.
   Centering subtracts the same μ·a from every score of a query, so the index ranks centred scores too.
 * Query expansion takes its k neighbours from the index (their similarities are recomputed exactly).
 * ``candidates=K``: BASIC's two scores are computed exactly on the union of the image-side and the
@@ -56,10 +60,11 @@ class SearchOptions:
     database: str = "global"
     index: str = "exact"
     candidates: int | None = 1000
-    nlist: int = 1024
-    m: int = 64
-    nbits: int = 8
-    nprobe: int = 32
+    nlist: int = 256
+    m: int = 192
+    nbits: int = 4                     # 4: fast-scan IVF-PQ (IndexIVFPQFastScan); otherwise IndexIVFPQ
+    nprobe: int = 256
+    refine: int = 1000                 # IVF-PQ shortlist re-ranked exactly when fewer neighbours are asked
     train_size: int | None = None      # IVF-PQ training sample (default: all rows up to 64·nlist)
     chunk_rows: int | None = None      # rows per streamed chunk (default: CHUNK_CELLS / queries)
     seed: int = 0
@@ -71,9 +76,13 @@ class SearchOptions:
             raise SearchError(f"index must be one of {INDEXES}, got {self.index!r}")
         if self.candidates is not None and (int(self.candidates) != self.candidates or self.candidates < 1):
             raise SearchError(f"candidates must be a positive integer or None (exhaustive), got {self.candidates}")
-        for name in ("nlist", "m", "nprobe", "nbits"):
-            if getattr(self, name) < 1:
-                raise SearchError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("nlist", "m", "nprobe", "nbits", "refine"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise SearchError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.nbits > 16:
+            raise SearchError(f"nbits={self.nbits}: PQ codes of more than 16 bits per sub-vector cannot be trained "
+                              "(2^nbits centroids each); use --nbits 4 (fast scan) or 8")
         if self.index == "ivfpq" and self.nprobe > self.nlist:
             raise SearchError(f"nprobe={self.nprobe} is greater than nlist={self.nlist}: an IVF index has only "
                               f"nlist inverted lists to probe; lower --nprobe to at most {self.nlist} or raise --nlist")
@@ -173,7 +182,8 @@ def _faiss():
 
 
 class FaissIndex:
-    """``flat`` (IndexFlatIP) or ``ivfpq`` (IndexIVFPQ, inner product) over rows start..N-1."""
+    """``flat`` (IndexFlatIP) or ``ivfpq`` (IndexIVFPQ, or IndexIVFPQFastScan for nbits = 4; inner product)
+    over rows start..N-1, IVF-PQ with an exact refine stage (``SearchOptions.refine``)."""
 
     def __init__(self, rows: Rows, start: int, options: SearchOptions):
         faiss = _faiss()
@@ -194,7 +204,8 @@ class FaissIndex:
                     f"nbits={o.nbits}: k-means needs at least max(nlist, 2^nbits) = {need} training vectors "
                     "(39 per list or more is better); use --index flat or exact, or lower --nlist")
             self.quantizer = faiss.IndexFlatIP(d)
-            self.index = faiss.IndexIVFPQ(self.quantizer, d, o.nlist, o.m, o.nbits, faiss.METRIC_INNER_PRODUCT)
+            kind = faiss.IndexIVFPQFastScan if o.nbits == 4 else faiss.IndexIVFPQ
+            self.index = kind(self.quantizer, d, o.nlist, o.m, o.nbits, faiss.METRIC_INNER_PRODUCT)
             self.index.cp.seed = o.seed
             self._train()
             self.index.nprobe = o.nprobe
@@ -211,9 +222,22 @@ class FaissIndex:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.size)
-        s, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        shortlist = min(self.size, self.options.refine) if self.options.index == "ivfpq" else k
+        s, ids = self.index.search(queries, max(k, shortlist))
         ids = np.where(ids >= 0, ids + self.start, -1)
+        if shortlist > k:
+            ids, s = refine(queries, ids, self.rows, k)
         return ids, s
+
+
+def refine(queries: np.ndarray, ids: np.ndarray, rows: Rows, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The top-k of each query's shortlist ``ids`` by exact inner products with the stored rows."""
+    exact = _gathered_scores([queries], np.arange(len(queries)), ids, rows, None)[0]
+    top = np.argpartition(-exact, k - 1, axis=1)[:, :k]
+    s, ids = np.take_along_axis(exact, top, axis=1), np.take_along_axis(ids, top, axis=1)
+    order = np.argsort(-s, axis=1, kind="stable")
+    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(s, order, axis=1)
 
 
 def build_index(rows: Rows, start: int, options: SearchOptions):
@@ -543,9 +567,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--candidates", default="1000",
                    help="K: score exactly the union of the image-side and text-side top-K (default 1000); "
                         "'all' scores every row (exhaustive)")
-    for name, default, what in (("nlist", 1024, "IVF lists"), ("m", 64, "PQ sub-vectors (must divide d)"),
-                                ("nprobe", 32, "lists probed per query")):
-        g.add_argument(f"--{name}", type=int, default=default, help=f"ivfpq: {what} (default {default})")
+    d = SearchOptions()
+    for name, what in (("nlist", "IVF lists"), ("m", "PQ sub-vectors (must divide d)"),
+                       ("nbits", "bits per PQ code; 4 = fast scan"), ("nprobe", "lists probed per query"),
+                       ("refine", "shortlist re-ranked exactly when fewer neighbours are asked")):
+        g.add_argument(f"--{name}", type=int, default=getattr(d, name), help=f"ivfpq: {what} (default {getattr(d, name)})")
 
 
 def wants_search(args) -> bool:
@@ -562,11 +588,12 @@ def options_from_args(args) -> SearchOptions:
         except ValueError:
             raise SearchError(f"--candidates must be a positive integer or 'all', got {k!r}") from None
     return SearchOptions(database=args.database, index=args.index, candidates=k, nlist=args.nlist, m=args.m,
-                         nprobe=args.nprobe)
+                         nbits=args.nbits, nprobe=args.nprobe, refine=args.refine)
 
 
 def describe(options: SearchOptions, n_rows: int) -> list[tuple[str, str]]:
-    index = options.index + (f" (nlist {options.nlist}, m {options.m}, nprobe {options.nprobe})"
+    index = options.index + (f" (nlist {options.nlist}, m {options.m}, nbits {options.nbits}, nprobe {options.nprobe}, "
+                              f"refine {options.refine})"
                               if options.index == "ivfpq" else "")
     return [("database", f"{options.database}, {n_rows:,} rows"), ("index", index),
             ("candidates", "all (exhaustive)" if options.candidates is None else f"top-{options.candidates} per side")]

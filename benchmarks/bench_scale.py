@@ -155,15 +155,18 @@ def benchmark_features(seed: int = 0) -> Features:
 
 
 # ----------------------------------------------------------------------------- one size
-def rss_gb() -> float:
-    """Peak RSS of this process (VmHWM; ru_maxrss would carry the parent's peak across fork+exec)."""
+def memory_gb() -> dict:
+    """From /proc/self/status: peak RSS (VmHWM: anonymous memory plus the memory-mapped file pages this
+    process touched), and the current RSS split into anonymous and file-backed (mapped) pages, in GB."""
+    out = {}
     try:
         for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1e6
+            key = line.split(":")[0]
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+                out[key] = int(line.split()[1]) * 1024 / 1e9
     except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6       # KiB on Linux
+        out["VmHWM"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9   # KiB on Linux
+    return out
 
 
 def run_size(args) -> dict:
@@ -178,41 +181,66 @@ def run_size(args) -> dict:
     features = benchmark_features()
     config = preset("basic")
     opts = search.SearchOptions(database="global", index="ivfpq", candidates=args.candidates, nlist=args.nlist,
-                                m=args.m, nprobe=args.nprobe, train_size=args.train_size)
+                                m=args.m, nbits=args.nbits, nprobe=args.nprobe, refine=args.refine,
+                                train_size=args.train_size)
     out = {"size": args.size, "rows": args.size + len(features.db_image), "queries": len(features.queries),
-           "nlist": args.nlist, "m": args.m, "nprobe": args.nprobe, "candidates": args.candidates,
-           "threads": args.threads, "load": os.getloadavg()[0]}
+           "nlist": args.nlist, "m": args.m, "nbits": args.nbits, "nprobe": args.nprobe, "refine": args.refine,
+           "candidates": args.candidates, "threads": args.threads, "load": os.getloadavg()[0],
+           "mem_start": memory_gb()}
     problem = search.make_problem(features, opts, distractors)
     t = time.perf_counter()
     index = search.build_index(problem.rows, 0, opts)
     out["build_s"] = time.perf_counter() - t
     out["index_gb"] = faiss.serialize_index(index.index).nbytes / 1e9
-    print(f"[{args.size:,}] index built in {out['build_s']:.0f} s ({out['index_gb']:.2f} GB)", flush=True)
+    out["mem_after_build"] = memory_gb()
+    print(f"[{args.size:,}] index built in {out['build_s']:.0f} s ({out['index_gb']:.2f} GB); memory {out['mem_after_build']}",
+          flush=True)
 
     t = time.perf_counter()
     res = search.evaluate_search(features, config, opts, index=index, problem=problem)
     out["search_s"] = time.perf_counter() - t
     out["qps"] = len(features.queries) / out["search_s"]
     out["mmAP_candidates"] = res.mmAP
-    out["rss_after_search_gb"] = rss_gb()
-    print(f"[{args.size:,}] 1,883 BASIC queries in {out['search_s']:.1f} s, mmAP {100 * res.mmAP:.2f}", flush=True)
+    out["mem_after_search"] = memory_gb()
+    out["end_to_end_s"] = out["build_s"] + out["search_s"]
+    print(f"[{args.size:,}] 1,883 BASIC queries in {out['search_s']:.1f} s, mmAP {100 * res.mmAP:.2f}; end to end "
+          f"{out['end_to_end_s']:.0f} s; memory {out['mem_after_search']}", flush=True)
 
     # recall@100 against exact search, on BASIC's own side vectors (a seeded subset)
     qv = search.query_vectors(features, config, problem, index, opts)
     vecs = np.concatenate([qv.image, qv.text])
-    pick = np.random.default_rng(0).choice(len(vecs), size=min(args.recall_queries, len(vecs)), replace=False)
+    n_image = len(qv.image)
+    pick = np.sort(np.random.default_rng(0).choice(len(vecs), size=min(args.recall_queries, len(vecs)), replace=False))
     vecs = np.ascontiguousarray(vecs[pick])
+    is_image = pick < n_image
     t = time.perf_counter()
     exact_ids, _ = search.ExactIndex(problem.rows, 0, opts).search(vecs, 100)
     out["exact_topk_s_per_query"] = (time.perf_counter() - t) / len(vecs)
-    raw_ids, _ = index.search(vecs, 100)
-    cand_ids, _ = index.search(vecs, args.candidates)
-    exact_scores = search._gathered_scores([vecs], np.arange(len(vecs)), cand_ids, problem.rows, None)[0]
-    rescored = np.take_along_axis(cand_ids, np.argsort(-exact_scores, axis=1)[:, :100], axis=1)
-    recall = lambda got: float(np.mean([len(np.intersect1d(e, g)) / 100 for e, g in zip(exact_ids, got)]))
-    out["recall100_ivfpq"], out["recall100_rescored"] = recall(raw_ids), recall(rescored)
-    print(f"[{args.size:,}] recall@100 vs exact: ivfpq {out['recall100_ivfpq']:.3f}, "
-          f"top-{args.candidates} re-scored {out['recall100_rescored']:.3f}", flush=True)
+
+    def recall(got):
+        r = np.array([len(np.intersect1d(e, g)) / 100 for e, g in zip(exact_ids, got)])
+        return float(r.mean()), float(r[is_image].mean()), float(r[~is_image].mean())
+
+    out["recall"] = []
+    for nprobe in sorted(set(args.sweep_nprobe + [args.nprobe])):
+        if nprobe > args.nlist:
+            continue
+        index.index.nprobe = nprobe
+        t = time.perf_counter()
+        raw_ids = index.index.search(vecs, 100)[1]                  # PQ ranking alone (no refine stage)
+        refined_ids, _ = index.search(vecs, 100)                    # + exact re-ranking of its top-`refine`
+        ms = 1000 * (time.perf_counter() - t) / len(vecs)
+        row = {"nprobe": nprobe, "raw": recall(raw_ids), "refined": recall(refined_ids), "ms_per_vector": ms}
+        out["recall"].append(row)
+        print(f"[{args.size:,}] nprobe {nprobe}: recall@100 vs exact (all / image side / text side): "
+              f"PQ alone {row['raw'][0]:.3f} / {row['raw'][1]:.3f} / {row['raw'][2]:.3f}, "
+              f"refined top-{args.refine} {row['refined'][0]:.3f} / {row['refined'][1]:.3f} / {row['refined'][2]:.3f}"
+              f" ({ms:.1f} ms per vector, both searches)", flush=True)
+    index.index.nprobe = args.nprobe
+    main_row = next(r for r in out["recall"] if r["nprobe"] == args.nprobe)
+    out["recall100_ivfpq"], out["recall100_refined"] = main_row["raw"][0], main_row["refined"][0]
+    out["recall_vectors"] = [int(is_image.sum()), int((~is_image).sum())]
+    out["mem_peak_before_baselines"] = memory_gb()
 
     if args.size + len(features.db_image) <= args.exhaustive_max:
         t = time.perf_counter()
@@ -229,21 +257,23 @@ def run_size(args) -> dict:
         out["mmAP_exact_candidates"] = exact_k.mmAP
         print(f"[{args.size:,}] exact top-{args.candidates} candidates in {out['exact_candidates_s']:.0f} s, "
               f"mmAP {100 * exact_k.mmAP:.2f}", flush=True)
-    out["peak_rss_gb"] = rss_gb()
-    out["end_to_end_s"] = out["build_s"] + out["search_s"]
+    out["mem_end"] = memory_gb()
     return out
 
 
 # ----------------------------------------------------------------------------- driver
 def table(rows: list[dict]) -> str:
-    lines = ["| items | build s | 1,883 BASIC queries s | queries/s | recall@100 ivfpq / re-scored | "
-             "BASIC mmAP: ivfpq top-K / exact top-K / exhaustive | peak RSS GB, build + search (index GB) |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| items | build s | 1,883 BASIC queries s | end to end s | recall@100: IVF-PQ alone / refined | "
+             "BASIC mmAP: IVF-PQ top-K / exact top-K / exhaustive | peak RSS GB (of which mapped file pages) | index GB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         ex = (f"{100 * r['mmAP_exact_candidates']:.2f} / {100 * r['mmAP_exhaustive']:.2f}"
               if "mmAP_exhaustive" in r else "— / —")
-        lines.append(f"| {r['rows']:,} | {r['build_s']:.0f} | {r['search_s']:.1f} | {r['qps']:.0f} | "
-                     f"{r['recall100_ivfpq']:.3f} / {r['recall100_rescored']:.3f} | "
-                     f"{100 * r['mmAP_candidates']:.2f} / {ex} | {r['rss_after_search_gb']:.1f} ({r['index_gb']:.2f}) |")
+        m = r["mem_peak_before_baselines"]
+        lines.append(f"| {r['rows']:,} | {r['build_s']:.0f} | {r['search_s']:.1f} | {r['end_to_end_s']:.0f} | "
+                     f"{r['recall100_ivfpq']:.3f} / {r['recall100_refined']:.3f} | "
+                     f"{100 * r['mmAP_candidates']:.2f} / {ex} | {m['VmHWM']:.1f} ({m.get('RssFile', float('nan')):.1f}) | "
+                     f"{r['index_gb']:.2f} |")
     return "\n".join(lines)
 
 
@@ -252,10 +282,12 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)            # one size, in this process
     ap.add_argument("--data", default=str(REPO / "data" / "bench_scale"))
-    ap.add_argument("--nlist", type=int, default=1024)
-    ap.add_argument("--m", type=int, default=64)
-    ap.add_argument("--nprobe", type=int, default=16)
-    ap.add_argument("--candidates", type=int, default=1000)
+    from basic.search import SearchOptions
+    d = SearchOptions()
+    for name in ("nlist", "m", "nbits", "nprobe", "refine", "candidates"):
+        ap.add_argument(f"--{name}", type=int, default=getattr(d, name), help=f"default {getattr(d, name)} (basic.search)")
+    ap.add_argument("--sweep-nprobe", type=int, nargs="*", default=[16, 64, 128, 256],
+                    help="also measure recall@100 at these nprobe (same index)")
     ap.add_argument("--train-size", type=int, default=None)
     ap.add_argument("--recall-queries", type=int, default=200)
     ap.add_argument("--exhaustive-max", type=int, default=1_100_000)
@@ -272,10 +304,11 @@ def main():
     rows = []
     for size in args.sizes:
         cmd = [sys.executable, __file__, "--size", str(size), "--max-size", str(max_size)]
-        for k in ("data", "nlist", "m", "nprobe", "candidates", "train_size", "recall_queries", "exhaustive_max",
-                  "threads"):
+        for k in ("data", "nlist", "m", "nbits", "nprobe", "refine", "candidates", "train_size", "recall_queries",
+                  "exhaustive_max", "threads"):
             if getattr(args, k) is not None:
                 cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
+        cmd += ["--sweep-nprobe"] + [str(x) for x in args.sweep_nprobe]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
         result = next((json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")), None)
         print("\n".join(line for line in proc.stdout.splitlines() if not line.startswith("RESULT ")))

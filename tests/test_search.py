@@ -124,6 +124,37 @@ def test_ivfpq_finds_most_exact_neighbours():
     assert recall > 0.9
 
 
+@needs_faiss
+def test_fast_scan_ivfpq_with_refine_returns_exact_scores_and_recovers_the_exact_top_k():
+    from basic.search import Rows, build_index
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(40, 32))
+    x = (centres[rng.integers(40, size=5000)] + 0.4 * rng.normal(size=(5000, 32))).astype(np.float16)
+    rows = Rows([("db", x)])
+    q = rows.block(0, 60)
+    e, _ = build_index(rows, 0, SearchOptions(index="exact")).search(q, 10)
+    opts = SearchOptions(index="ivfpq", nlist=8, m=8, nbits=4, nprobe=8, refine=300)
+    ivf = build_index(rows, 0, opts)
+    assert type(ivf.index).__name__ == "IndexIVFPQFastScan"
+    ids, s = ivf.search(q, 10)
+    refined = np.mean([len(set(e[i]) & set(ids[i])) / 10 for i in range(len(q))])
+    raw = ivf.index.search(q, 10)[1]                    # the 4-bit PQ ranking alone
+    raw_recall = np.mean([len(set(e[i]) & set(raw[i])) / 10 for i in range(len(q))])
+    assert refined >= 0.98 and refined > raw_recall
+    np.testing.assert_allclose(s, np.einsum("qd,qkd->qk", q, rows.gather(ids)), rtol=0, atol=1e-5)
+    assert (np.diff(s, axis=1) <= 0).all()              # best first
+    no_refine = build_index(rows, 0, SearchOptions(index="ivfpq", nlist=8, m=8, nbits=4, nprobe=8, refine=1))
+    np.testing.assert_array_equal(no_refine.search(q, 10)[0], raw)
+
+
+def test_bad_pq_options_are_refused():
+    for bad in ({"nbits": 0}, {"refine": 0}, {"refine": 2.5}, {"nbits": True}):
+        with pytest.raises(SearchError, match="must be an integer >= 1"):
+            SearchOptions(index="ivfpq", **bad)
+    with pytest.raises(SearchError, match="nbits=17"):
+        SearchOptions(index="ivfpq", nbits=17)
+
+
 def test_bad_search_options_are_refused():
     with pytest.raises(SearchError, match="nprobe=64 is greater than nlist=16"):
         SearchOptions(index="ivfpq", nlist=16, nprobe=64)
@@ -179,3 +210,7 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     if HAVE_FAISS:
         assert main(["evaluate", folder, "--database", "global", "--index", "ivfpq", "--m", "4"]) == 2
         assert "too small to train" in capsys.readouterr().err
+    assert main(["evaluate", folder, "--database", "global", "--index", "ivfpq", "--refine", "0"]) == 2
+    assert "refine must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert main(["evaluate", folder, "--database", "global", "--index", "ivfpq", "--nbits", "20"]) == 2
+    assert "nbits=20" in capsys.readouterr().err
