@@ -1,7 +1,8 @@
 """Search at scale: 1,883 i-CIR-like BASIC queries against 1M / 5M synthetic CLIP-like items (basic.search).
 
     python benchmarks/bench_scale.py --sizes 100000            # a quick check (~1 min)
-    python benchmarks/bench_scale.py --sizes 1000000 5000000   # the README table (needs ~8 GB of disk)
+    python benchmarks/bench_scale.py --sizes 1000000 5000000 --data /work/scratch-scale --sweep-nprobe 64 128 192
+                                                               # the README table (7.7 GB of disk for the data)
 
 The data are synthetic, seeded and made once (``--data``, default data/bench_scale/): d = 768 vectors built
 like CLIP features (a strong common mean, a low-rank semantic part from 2,000 clusters, styles, isotropic
@@ -16,12 +17,14 @@ For each size, in its own process (so peak RSS is per size), it reports:
   search    1,883 BASIC queries end to end with the index built: query expansion from the index, top-K
             of each side, exact scores on the candidate set, AP (seconds and queries/s);
   recall    recall@100 against exact search, for R query vectors (BASIC's own image- and text-side
-            vectors): the raw IVF-PQ top-100, and the top-100 after exact re-scoring of its top-K (what
-            the candidate set scores);
-  mmAP      BASIC with the candidate set, and exhaustive (every row scored exactly; only up to
-            --exhaustive-max rows);
-  peak RSS  ru_maxrss of the process after the index build and the search (memory-mapped pages it touched
-            included; the later exact baselines read every row, so they are not counted) and the index's bytes.
+            vectors, also reported per side): the PQ ranking alone, and the index's answer (its top-`refine`
+            re-ranked exactly from the stored rows), at the chosen nprobe and at each --sweep-nprobe;
+  mmAP      BASIC with the candidate set, with exact top-K candidates, and exhaustive (every row scored
+            exactly; the last two only up to --exhaustive-max rows);
+  memory    from /proc/self/status: VmHWM (peak RSS, which counts the memory-mapped file pages the process
+            touched) and the current RssAnon (the process's own memory) / RssFile (mapped pages) after the
+            build, after the search and before the exact baselines (which read every row, so they come last),
+            and the index's bytes.
 """
 from __future__ import annotations
 
