@@ -61,7 +61,7 @@ class SearchOptions:
     index: str = "exact"
     candidates: int | None = 1000
     nlist: int = 256
-    m: int = 192
+    m: int | None = None               # PQ sub-vectors; None: d / 4 (4 dimensions per sub-vector, 192 at d = 768)
     nbits: int = 4                     # 4: fast-scan IVF-PQ (IndexIVFPQFastScan); otherwise IndexIVFPQ
     nprobe: int = 256
     refine: int = 1000                 # IVF-PQ shortlist re-ranked exactly when fewer neighbours are asked
@@ -78,6 +78,8 @@ class SearchOptions:
             raise SearchError(f"candidates must be a positive integer or None (exhaustive), got {self.candidates}")
         for name in ("nlist", "m", "nprobe", "nbits", "refine"):
             value = getattr(self, name)
+            if name == "m" and value is None:
+                continue
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise SearchError(f"{name} must be an integer >= 1, got {value!r}")
         if self.nbits > 16:
@@ -172,6 +174,11 @@ class ExactIndex:
         return best_i, best_s
 
 
+def default_m(d: int) -> int:
+    """PQ sub-vectors when --m is not given: the largest divisor of d that is at most d / 4."""
+    return max(x for x in range(1, max(1, d // 4) + 1) if d % x == 0)
+
+
 def _faiss():
     try:
         import faiss
@@ -193,7 +200,8 @@ class FaissIndex:
         if options.index == "flat":
             self.index = faiss.IndexFlatIP(d)
         else:
-            o = options
+            o = dataclasses.replace(options, m=options.m or default_m(d))
+            self.options = o
             if d % o.m:
                 raise SearchError(f"IVF-PQ splits each vector into m sub-vectors: m={o.m} must divide the "
                                   f"dimension d={d}; pick --m among {[x for x in range(1, d + 1) if d % x == 0][-8:]}")
@@ -568,10 +576,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="K: score exactly the union of the image-side and text-side top-K (default 1000); "
                         "'all' scores every row (exhaustive)")
     d = SearchOptions()
-    for name, what in (("nlist", "IVF lists"), ("m", "PQ sub-vectors (must divide d)"),
+    for name, what in (("nlist", "IVF lists"), ("m", "PQ sub-vectors, must divide d (default: d / 4)"),
                        ("nbits", "bits per PQ code; 4 = fast scan"), ("nprobe", "lists probed per query"),
                        ("refine", "shortlist re-ranked exactly when fewer neighbours are asked")):
-        g.add_argument(f"--{name}", type=int, default=getattr(d, name), help=f"ivfpq: {what} (default {getattr(d, name)})")
+        default = getattr(d, name)
+        g.add_argument(f"--{name}", type=int, default=default,
+                       help=f"ivfpq: {what}" + ("" if default is None else f" (default {default})"))
 
 
 def wants_search(args) -> bool:
@@ -592,7 +602,7 @@ def options_from_args(args) -> SearchOptions:
 
 
 def describe(options: SearchOptions, n_rows: int) -> list[tuple[str, str]]:
-    index = options.index + (f" (nlist {options.nlist}, m {options.m}, nbits {options.nbits}, nprobe {options.nprobe}, "
+    index = options.index + (f" (nlist {options.nlist}, m {options.m or 'd/4'}, nbits {options.nbits}, nprobe {options.nprobe}, "
                               f"refine {options.refine})"
                               if options.index == "ivfpq" else "")
     return [("database", f"{options.database}, {n_rows:,} rows"), ("index", index),

@@ -202,7 +202,7 @@ def run_size(args) -> dict:
                                 m=args.m, nbits=args.nbits, nprobe=args.nprobe, refine=args.refine,
                                 train_size=args.train_size)
     out = {"size": args.size, "rows": args.size + len(features.db_image), "queries": len(features.queries),
-           "nlist": args.nlist, "m": args.m, "nbits": args.nbits, "nprobe": args.nprobe, "refine": args.refine,
+           "nlist": args.nlist, "m": args.m or search.default_m(D), "nbits": args.nbits, "nprobe": args.nprobe, "refine": args.refine,
            "candidates": args.candidates, "threads": args.threads, "load": os.getloadavg()[0],
            "mem_start": memory_gb()}
     anon = PeakAnon()

@@ -136,6 +136,7 @@ def test_fast_scan_ivfpq_with_refine_returns_exact_scores_and_recovers_the_exact
     opts = SearchOptions(index="ivfpq", nlist=8, m=8, nbits=4, nprobe=8, refine=300)
     ivf = build_index(rows, 0, opts)
     assert type(ivf.index).__name__ == "IndexIVFPQFastScan"
+    assert build_index(rows, 0, SearchOptions(index="ivfpq", nlist=8, nprobe=8)).options.m == 8   # d / 4
     ids, s = ivf.search(q, 10)
     refined = np.mean([len(set(e[i]) & set(ids[i])) / 10 for i in range(len(q))])
     raw = ivf.index.search(q, 10)[1]                    # the 4-bit PQ ranking alone
