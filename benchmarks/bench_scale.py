@@ -89,10 +89,16 @@ class World:
 
 
 def distractors_file(data: Path, n: int, seed: int = 0, chunk: int = 100_000) -> Path:
-    """data/distractors_<n>.npy, float16 (n, 768), made once in chunks (resumes by remaking the file)."""
+    """data/distractors_<n>.npy, float16 (n, 768), made once in chunks (resumes by remaking the file), or a
+    larger one already made (callers take its first n rows)."""
     path = data / f"distractors_{n}.npy"
     if path.is_file():
         return path
+    # the first n rows of a larger file are the same rows (each chunk is seeded by its offset): reuse it
+    larger = sorted((int(p.stem.split("_")[1]), p) for p in data.glob("distractors_*.npy")
+                    if p.stem.split("_")[1].isdigit() and int(p.stem.split("_")[1]) > n)
+    if larger:
+        return larger[0][1]
     data.mkdir(parents=True, exist_ok=True)
     world = World(seed)
     tmp = path.with_suffix(".tmp.npy")
