@@ -37,6 +37,9 @@ def cmd_evaluate(args) -> int:
         check_output_path(args.json, protected=args.features)
     features = load_features(args.features)
     marks.append(("load", time.perf_counter()))
+    if getattr(args, "database", None) is None:    # the folder says (semantic-level folders: global)
+        from .semantic import default_database
+        args.database = default_database(features)
     search_rows = []
     try:
         if search.wants_search(args):              # --database global / --distractors: basic.search
@@ -57,11 +60,16 @@ def cmd_evaluate(args) -> int:
             ("minmAP", f"{100 * s['minmAP']:.2f}")] + search_rows
     rows += [(f"R@{k} / P@{k}", f"{100 * result.recall_at(k):.2f} / {100 * result.precision_at(k):.2f}")
              for k in (1, 5, 10)]
+    from .semantic import domain_pair_map, is_semantic, report_rows
+    rows += report_rows(features, result)          # semantic-level folders: FREEDOM's per-domain-pair mAP
     print(_table(rows))
     if args.json:
         out = check_output_path(args.json, protected=args.features)
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, lambda f: json.dump(result.to_dict(), f, indent=1))
+        payload = result.to_dict()
+        if is_semantic(features):
+            payload["domain_pair_mAP"] = domain_pair_map(features, result.ap) / 100
+        atomic_write(out, lambda f: json.dump(payload, f, indent=1))
         print(f"wrote {out}")
     if args.timings:
         marks.append(("report", time.perf_counter()))

@@ -284,3 +284,5 @@ class Golden(Dataset):
 
     def features_dir(self, backbone: str | None = None) -> Path:
         return self.data_dir
+
+from . import semantic as _semantic  # noqa: E402,F401  (registers the semantic-level datasets: basic/semantic.py)

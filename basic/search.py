@@ -534,9 +534,10 @@ def evaluate_search(features: Features, config: Config | str = "basic", options:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The search options of ``python -m basic evaluate`` (defaults keep today's per-instance evaluation)."""
     g = parser.add_argument_group("search at scale (basic.search)")
-    g.add_argument("--database", default="instance", choices=DATABASES,
-                   help="instance: each query ranks its own instance's database (i-CIR, default); "
-                        "global: every query ranks the union of all instances' databases")
+    g.add_argument("--database", default=None, choices=DATABASES,
+                   help="instance: each query ranks its own instance's database (i-CIR); "
+                        "global: every query ranks the union of all instances' databases. Default: the "
+                        "folder's meta.json 'database' (global for semantic-level folders), else instance")
     g.add_argument("--distractors", help="features folder whose db_image rows join every query's database "
                                          "(never positive)")
     g.add_argument("--index", default="exact", choices=INDEXES, help="top-K search backend (default exact)")
@@ -549,7 +550,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def wants_search(args) -> bool:
-    return getattr(args, "database", "instance") != "instance" or bool(getattr(args, "distractors", None))
+    return (getattr(args, "database", None) or "instance") != "instance" or bool(getattr(args, "distractors", None))
 
 
 def options_from_args(args) -> SearchOptions:
@@ -561,7 +562,7 @@ def options_from_args(args) -> SearchOptions:
             k = int(k)
         except ValueError:
             raise SearchError(f"--candidates must be a positive integer or 'all', got {k!r}") from None
-    return SearchOptions(database=args.database, index=args.index, candidates=k, nlist=args.nlist, m=args.m,
+    return SearchOptions(database=args.database or "instance", index=args.index, candidates=k, nlist=args.nlist, m=args.m,
                          nprobe=args.nprobe)
 
 
