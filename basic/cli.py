@@ -40,6 +40,8 @@ def cmd_evaluate(args) -> int:
     if getattr(args, "database", None) is None:    # the folder says (semantic-level folders: global)
         from .semantic import default_database
         args.database = default_database(features)
+    if getattr(args, "candidates", None) is None and "candidates" in features.meta:
+        args.candidates = str(features.meta["candidates"])     # semantic-level folders: all (exact, as FREEDOM)
     search_rows = []
     try:
         if search.wants_search(args):              # --database global / --distractors: basic.search

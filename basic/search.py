@@ -541,9 +541,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--distractors", help="features folder whose db_image rows join every query's database "
                                          "(never positive)")
     g.add_argument("--index", default="exact", choices=INDEXES, help="top-K search backend (default exact)")
-    g.add_argument("--candidates", default="1000",
-                   help="K: score exactly the union of the image-side and text-side top-K (default 1000); "
-                        "'all' scores every row (exhaustive)")
+    g.add_argument("--candidates", default=None,
+                   help="K: score exactly the union of the image-side and text-side top-K (default 1000, or the "
+                        "folder's meta.json 'candidates': 'all' for semantic-level folders); 'all' scores every "
+                        "row (exhaustive)")
     for name, default, what in (("nlist", 1024, "IVF lists"), ("m", 64, "PQ sub-vectors (must divide d)"),
                                 ("nprobe", 32, "lists probed per query")):
         g.add_argument(f"--{name}", type=int, default=default, help=f"ivfpq: {what} (default {default})")
@@ -554,7 +555,7 @@ def wants_search(args) -> bool:
 
 
 def options_from_args(args) -> SearchOptions:
-    k = args.candidates
+    k = args.candidates if args.candidates is not None else "1000"
     if str(k).lower() == "all":
         k = None
     else:

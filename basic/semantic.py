@@ -15,8 +15,9 @@ for Training-FREE DOMain Conversion*, WACV 2025; GitHub ``NikosEfth/freedom``):
 
 A semantic features folder stores the class in the label column ``instance`` and the (target) domain in
 ``text`` (database rows: the image's own domain; query rows: the asked domain), so ``basic.search`` in
-global-database mode finds exactly these positives. Its ``meta.json`` says ``"database": "global"`` (the
-default of ``python -m basic evaluate`` for that folder) and holds each query's source domain
+global-database mode finds exactly these positives. Its ``meta.json`` says ``"database": "global"`` and
+``"candidates": "all"`` (the defaults of ``python -m basic evaluate`` for that folder: every row scored
+exactly, as FREEDOM does) and holds each query's source domain
 (``meta["semantic"]``) for the per-pair mean.
 
 The datasets (their files, fetching and extraction) are in ``basic.freedom``; this module holds the protocol,
@@ -83,7 +84,7 @@ def semantic_features(query_image: np.ndarray, queries: pd.DataFrame, db_image: 
     code = {d: i for i, d in enumerate(domains)}
     info = {"protocol": PROTOCOL, "dataset": dataset, "domains": list(domains),
             "query_source": [code[s] for s in q["domain"]]}
-    meta = {**(meta or {}), "level": "semantic", "database": "global", "semantic": info}
+    meta = {**(meta or {}), "level": "semantic", "database": "global", "candidates": "all", "semantic": info}
     return Features(query_image=np.asarray(query_image)[image_row], query_text=text, query_text_context=context,
                     db_image=db_image, queries=q_labels, database=db_labels, meta=meta, **assets)
 
@@ -185,7 +186,7 @@ def tiny_semantic(features: Features, root: str | os.PathLike | None) -> Feature
                         "positives = any instance of its category under that condition; one global database",
             "dataset": "tiny_semantic", "domains": ["neutral"] + conditions,
             "query_source": [0] * len(queries)}
-    meta = {**features.meta, "level": "semantic", "database": "global", "semantic": info,
+    meta = {**features.meta, "level": "semantic", "database": "global", "candidates": "all", "semantic": info,
             "dataset": "tiny-semantic", "derived_from": features.meta.get("dataset_version", "tiny world")}
     return features.replace(queries=queries, database=database, meta=meta)
 
