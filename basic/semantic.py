@@ -284,3 +284,25 @@ class TinySemantic(Dataset):
         features.meta["built_from"] = stamp
         features.save(out)
         return out
+
+
+# ----------------------------------------------------------------------------- the paper's semantic columns
+SEMANTIC_DATASETS = ("imagenet_r", "nico", "minidn", "ltll")
+SEMANTIC_NAMES = {"imagenet_r": "ImageNet-R", "nico": "NICO++", "minidn": "MiniDomainNet", "ltll": "LTLL"}
+
+
+def paper_semantic() -> pd.DataFrame:
+    """The paper's semantic-level numbers (mAP %, CLIP ViT-L/14) as the official code's README lists Table 1:
+    one row per method (columns method, preset, then one per dataset); ``attrs['source']`` says where from.
+    Methods without a preset here (FREEDOM) keep an empty preset."""
+    from . import paper
+    rows = paper.numbers().loc[lambda f: f.index.str.startswith("semantic.")]
+    key = rows.index.str.split(".")
+    frame = pd.DataFrame({"dataset": key.str[1], "row": key.str[2], "method": rows.quantity.to_numpy(),
+                          "preset": rows.preset.astype(str).to_numpy(), "value": rows.value.to_numpy()})
+    table = frame.pivot_table(index=["row", "method", "preset"], columns="dataset", values="value", sort=False)
+    table = table.reset_index().drop(columns="row")[["method", "preset", *SEMANTIC_DATASETS]]
+    table.columns.name = None
+    table.attrs["source"] = (f"{paper.CITATION}, Table 1 (semantic-level columns, CLIP ViT-L/14), as listed in the "
+                             "official code's README, GitHub billpsomas/icir")
+    return table

@@ -366,3 +366,12 @@ def test_cli_errors_are_clean(tmp_path):
                            "--cache", str(tmp_path / "c")], capture_output=True, text=True, cwd=REPO,
                           env={**os.environ, "BASIC_FREEDOM_URL": closed_port_url()})
     assert done.returncode == 2 and "Traceback" not in done.stderr and "\nerror: could not download" in "\n" + done.stderr
+
+
+def test_paper_semantic_numbers_are_the_readmes():
+    """Transcribed from the official code's README (billpsomas/icir, Results (mAP %)): fixed facts, not results."""
+    table = semantic.paper_semantic().set_index("preset")
+    assert table.loc["basic", ["imagenet_r", "nico", "minidn", "ltll"]].tolist() == [32.13, 31.65, 39.58, 41.38]
+    assert table.loc["product", ["imagenet_r", "nico", "minidn", "ltll"]].tolist() == [7.83, 9.79, 9.86, 23.16]
+    assert table.loc["ablation-CMHXP", "ltll"] == 38.22 and "billpsomas/icir" in semantic.paper_semantic().attrs["source"]
+    assert table.loc["", "method"] == "FREEDOM"
