@@ -415,6 +415,40 @@ def _count_before(scores: np.ndarray, ids: np.ndarray, pos_s: np.ndarray, pos_i:
     return out
 
 
+def _order_keys(x: np.ndarray) -> np.ndarray:
+    """float32 -> int64 keys in the same order (all bits of negatives flipped, the sign bit of the rest set)."""
+    u = (np.asarray(x, dtype=np.float32) + np.float32(0.0)).view(np.uint32)      # -0.0 folded into +0.0
+    return np.where(u & np.uint32(0x80000000), ~u, u | np.uint32(0x80000000)).astype(np.int64)
+
+
+def _count_before_sorted(scores: np.ndarray, a: int, pos_s: np.ndarray, pos_i: np.ndarray) -> np.ndarray:
+    """``_count_before`` for a chunk of rows a..a+C-1 (ids ascending), by sorting each query's chunk once.
+
+    Cost ~ Q·C·log C instead of Q·P·C: what makes many positives per query (semantic-level CIR) affordable.
+    Ties (equal scores) follow the same rule: rows of the chunk before the positive count, found directly
+    for the rare positives inside the chunk that tie with another row."""
+    q, c = scores.shape
+    p = pos_s.shape[1]
+    scores = np.asarray(scores, dtype=np.float32)
+    offset = np.arange(q, dtype=np.int64)[:, None] << 32
+    flat = (np.sort(_order_keys(scores), axis=1) + offset).ravel()
+    keys = (_order_keys(pos_s) + offset).ravel()
+    right = np.searchsorted(flat, keys, side="right").reshape(q, p)
+    equal = right - np.searchsorted(flat, keys, side="left").reshape(q, p)
+    greater = ((np.arange(q, dtype=np.int64) + 1) * c)[:, None] - right
+    col = pos_i - a
+    tie = np.where(col >= c, equal, 0)                # a positive after the chunk: every equal row is before it
+    inside = (col >= 0) & (col < c) & (equal > 1)      # inside: only equal rows with a smaller id
+    if inside.any():
+        qi, pi = np.nonzero(inside)
+        columns = np.arange(c)
+        step = max(1, CHUNK_CELLS // max(1, c))
+        for s in range(0, len(qi), step):
+            i, j = qi[s:s + step], pi[s:s + step]
+            tie[i, j] = ((scores[i] == pos_s[i, j][:, None]) & (columns[None, :] < col[i, j][:, None])).sum(axis=1)
+    return greater + tie
+
+
 def _union(groups: list[np.ndarray]) -> np.ndarray:
     """Row-wise union of id arrays (-1 padded), as a (Q, C) array padded with -1."""
     ids = np.sort(np.concatenate(groups, axis=1), axis=1)
@@ -484,7 +518,11 @@ def _exhaustive_ranks(config, qv, problem: Problem, options: SearchOptions) -> n
                 pos_s[q_idx, p_idx] = fused[q_idx, pos[q_idx, p_idx] - a]
     for a in range(problem.index_start, rows.n, step):
         b = min(a + step, rows.n)
-        ranks += _count_before(_chunk_scores(config, qv, rows, a, b), np.arange(a, b), pos_s, pos)
+        chunk = _chunk_scores(config, qv, rows, a, b)
+        if 3 * pos.shape[1] < 2 * np.log2(max(b - a, 2)):       # few positives: count directly
+            ranks += _count_before(chunk, np.arange(a, b), pos_s, pos)
+        else:                                                    # many (semantic level): sort each chunk
+            ranks += _count_before_sorted(chunk, a, pos_s, pos)
     return np.where(pos >= 0, ranks, _PAD)
 
 

@@ -375,3 +375,36 @@ def test_paper_semantic_numbers_are_the_readmes():
     assert table.loc["product", ["imagenet_r", "nico", "minidn", "ltll"]].tolist() == [7.83, 9.79, 9.86, 23.16]
     assert table.loc["ablation-CMHXP", "ltll"] == 38.22 and "billpsomas/icir" in semantic.paper_semantic().attrs["source"]
     assert table.loc["", "method"] == "FREEDOM"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sorted_rank_counting_equals_direct_counting(seed):
+    """The exhaustive search counts rows ranked before each positive by sorting each chunk when positives are
+    many: same counts as the direct rule, ties (row order) included, positives inside and outside the chunk."""
+    from basic.search import _count_before, _count_before_sorted
+    rng = np.random.default_rng(seed)
+    q, c, p, a = 7, 50, 20, 100
+    scores = np.round(rng.normal(size=(q, c)), 1).astype(np.float32)        # rounded: many exact ties
+    scores[0, :10] = 0.0
+    scores[0, 10:12] = -0.0
+    pos_i = np.sort(rng.choice(np.arange(40, 200), size=(q, p)), axis=1)     # before, inside and after a..a+c
+    pos_s = np.round(rng.normal(size=(q, p)), 1).astype(np.float32)
+    inside = (pos_i >= a) & (pos_i < a + c)
+    rows = np.nonzero(inside)
+    pos_s[rows] = scores[rows[0], pos_i[rows] - a]                           # a positive's own score, as searched
+    pos_i[0, -1], pos_s[0, -1] = a + 3, 0.0
+    direct = _count_before(scores, np.arange(a, a + c), pos_s, pos_i)
+    np.testing.assert_array_equal(_count_before_sorted(scores, a, pos_s, pos_i), direct)
+
+
+def test_exhaustive_global_ranks_match_a_full_sort():
+    """Exhaustive global search (sorted counting) against metrics.positive_ranks on the whole score matrix."""
+    from basic.metrics import positive_ranks
+    f, (q, queries, db, database, text, domains) = synthetic_semantic(full=True)
+    result = evaluate_search(f, "sum", SearchOptions(database="global", candidates=None, chunk_rows=16))
+    scores = f.query_image @ db.T + f.query_text @ db.T
+    positives = (f.queries.instance.to_numpy()[:, None] == f.database.instance.to_numpy()[None, :]) & \
+                (f.queries.text.to_numpy()[:, None] == f.database.text.to_numpy()[None, :])
+    expected = positive_ranks(scores.astype(np.float32), positives)
+    np.testing.assert_array_equal(np.where(result.ranks == np.iinfo(np.int64).max, -1, result.ranks),
+                                  np.where(expected == np.iinfo(np.int64).max, -1, expected))
