@@ -306,3 +306,61 @@ def paper_semantic() -> pd.DataFrame:
     table.attrs["source"] = (f"{paper.CITATION}, Table 1 (semantic-level columns, CLIP ViT-L/14), as listed in the "
                              "official code's README, GitHub billpsomas/icir")
     return table
+
+
+# ----------------------------------------------------------------------------- both levels, for the notebook
+METHODS = (("Text", "text"), ("Image", "image"), ("Text + Image", "sum"), ("Text × Image", "product"),
+           ("WeiCom", "weicom"), ("BASIC", "basic"), ("BASIC† (no query expansion)", "ablation-CMHXP"))
+
+
+def levels(profile: str = "tiny", data_dir=None, backbone: str | None = None) -> dict:
+    """The instance-level and the semantic-level features a profile offers, and a sentence on what is missing.
+
+    tiny: the tiny world and its category-level relabelling (in memory); tiny_semantic: the same two;
+    a semantic dataset (imagenet_r, minidn, nico, ltll): its features at the semantic level only; any other
+    instance-level dataset (icir, golden): the instance level only (no categories to score at)."""
+    from .datasets import TinyWorld
+    ds = get_dataset(profile, data_dir)
+    out = {"instance": None, "semantic": None, "semantic_name": None, "message": ""}
+    if isinstance(ds, TinySemantic) or isinstance(ds, TinyWorld):
+        tiny = ds if isinstance(ds, TinyWorld) else get_dataset("tiny")
+        out["instance"] = tiny.load_features(backbone)
+        out["semantic"] = tiny_semantic(out["instance"], tiny.root)
+        out["semantic_name"] = "tiny world, category level"
+    elif ds.level == "semantic":
+        out["semantic"] = ds.load_features(backbone)
+        out["semantic_name"] = SEMANTIC_NAMES.get(ds.name, ds.name)
+        out["message"] = (f"profile {profile!r} is a semantic-level dataset: there is no instance level to set beside "
+                          "it here (run the tiny profile for both levels on the same images).")
+    else:
+        out["instance"] = ds.load_features(backbone)
+        out["message"] = (f"profile {profile!r} has no categories to score at the semantic level, so the semantic "
+                          "part is skipped: only the instance level and the paper's semantic columns are shown "
+                          "(the tiny profile builds both levels from the same images).")
+    return out
+
+
+def evaluate_levels(features: dict, presets) -> pd.DataFrame:
+    """For each preset: the instance level's mmAP and mAP (i-CIR's protocol) and the semantic level's
+    domain-pair mAP and mAP (FREEDOM's protocol, exhaustive global search), in %. NaN where a level is absent."""
+    from .retrieval import evaluate
+    from .search import SearchOptions, build_index, evaluate_search, make_problem
+    rows = []
+    sem = features.get("semantic")
+    options = SearchOptions(database="global", candidates=None)
+    problem = make_problem(sem, options) if sem is not None else None
+    index = build_index(problem.rows, problem.index_start, options) if sem is not None else None
+    for name in presets:
+        row = {"preset": name}
+        if features.get("instance") is not None:
+            r = evaluate(features["instance"], name)
+            row.update(instance_mmAP=100 * r.mmAP, instance_mAP=100 * r.mAP)
+        if sem is not None:
+            r = evaluate_search(sem, name, options, index=index, problem=problem)
+            row.update(semantic_pair_mAP=domain_pair_map(sem, r.ap), semantic_mAP=100 * r.mAP)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("instance_mmAP", "instance_mAP", "semantic_pair_mAP", "semantic_mAP"):
+        if column not in frame:
+            frame[column] = np.nan
+    return frame
