@@ -364,3 +364,108 @@ def evaluate_levels(features: dict, presets) -> pd.DataFrame:
         if column not in frame:
             frame[column] = np.nan
     return frame
+
+
+def positives_per_query(features: Features) -> float:
+    """Mean number of database rows sharing a query's label and text (its positives, at either level)."""
+    counts = features.database.groupby(["instance", "text"]).size()
+    q = features.queries
+    return float(np.mean([counts.get((i, t), 0) for i, t in zip(q.instance, q.text)])) if len(q) else float("nan")
+
+
+def level_sizes(level: dict) -> pd.DataFrame:
+    """Queries, database rows, what a query ranks and its positives, per level present."""
+    rows = []
+    for name, key, ranks in (("instance level (i-CIR protocol)", "instance", "its instance's rows"),
+                             (f"semantic level ({level['semantic_name']})", "semantic", "one global database")):
+        f = level[key]
+        if f is not None:
+            rows.append({"level": name, "queries": len(f.queries), "database rows": len(f.database),
+                         "a query ranks": ranks, "positives per query": positives_per_query(f),
+                         "labels": f.queries.instance.nunique()})
+    return pd.DataFrame(rows).set_index("level")
+
+
+def methods_table(level: dict) -> pd.DataFrame:
+    """Table 1's methods on both levels (ours, %) beside the paper's i-CIR column and semantic columns."""
+    from . import paper
+    reference = paper_semantic()
+    presets = [p for _, p in METHODS]
+    ours = evaluate_levels(level, presets)
+    icir = dict(zip(paper.table1().preset, paper.table1().paper_mmAP))
+    table = pd.DataFrame({"method": [m for m, _ in METHODS],
+                          "ours: instance mmAP": ours.instance_mmAP.to_numpy(),
+                          "ours: semantic mAP": ours.semantic_pair_mAP.to_numpy(),
+                          "paper: i-CIR mmAP": [icir.get(p, np.nan) for p in presets]})
+    for ds in SEMANTIC_DATASETS:
+        values = dict(zip(reference.preset, reference[ds]))
+        table[f"paper: {SEMANTIC_NAMES[ds]}"] = [values.get(p, np.nan) for p in presets]
+    table["paper: semantic mean"] = table[[f"paper: {SEMANTIC_NAMES[d]}" for d in SEMANTIC_DATASETS]].mean(axis=1).round(2)
+    table.attrs["source"] = (f"Paper columns: i-CIR from {paper.table1().attrs['source']}; semantic columns from "
+                             f"{reference.attrs['source']}. A blank cell: no number is known for it here.")
+    return table
+
+
+def ladder_table(level: dict) -> pd.DataFrame:
+    """Table 2's cumulative ladder on both levels (ours, %) and each step's change, beside the paper's i-CIR
+    column; the paper's semantic-level ladder is not given (blank)."""
+    from . import paper
+    steps = paper.table2()
+    ours = evaluate_levels(level, [f"ablation-{letters or 'none'}" for letters in steps.letters])
+    ladder = pd.DataFrame({"step": steps.step.to_numpy(), "letters": [x or "—" for x in steps.letters],
+                           "ours: instance mmAP": ours.instance_mmAP.to_numpy(),
+                           "ours: semantic mAP": ours.semantic_pair_mAP.to_numpy(),
+                           "paper: i-CIR mmAP": steps.paper_mmAP.to_numpy(), "paper: semantic": np.nan})
+    for col, name in (("ours: instance mmAP", "Δ instance mmAP"), ("ours: semantic mAP", "Δ semantic mAP"),
+                      ("paper: i-CIR mmAP", "Δ i-CIR mmAP (paper)")):
+        ladder[name] = ladder[col].diff()
+    ladder.attrs["source"] = (f"Paper column: {steps.attrs['source']}. The paper's semantic-level ladder is not "
+                              "given: blank.")
+    return ladder
+
+
+def baselines_statement(table: pd.DataFrame) -> str:
+    """How far apart the levels are, method by method, from the computed table (and the paper's columns)."""
+    by = table.set_index("method")
+    parts = []
+    for col, what in (("ours: instance mmAP", "At the instance level"), ("ours: semantic mAP", "at the semantic level")):
+        if by[col].notna().all():
+            best = by[col].idxmax()
+            parts.append(f"{what} the best method here is {best} ({by.loc[best, col]:.1f}); Text × Image reaches "
+                         f"{by.loc['Text × Image', col]:.1f} and the better single modality "
+                         f"{max(by.loc['Text', col], by.loc['Image', col]):.1f}")
+    text = "; ".join(parts) + "." if parts else ""
+    if by["ours: instance mmAP"].notna().all() and by["ours: semantic mAP"].notna().all():
+        gap = by["ours: semantic mAP"] - by["ours: instance mmAP"]
+        text += (f" On the same queries and images the semantic level scores higher for {int((gap > 0).sum())} of "
+                 f"the {len(gap)} methods; the levels are furthest apart for {gap.idxmax()} ({gap.max():+.1f} points) "
+                 f"and closest for {gap.idxmin()} ({gap.min():+.1f}).")
+    p, i = by["paper: semantic mean"], by["paper: i-CIR mmAP"]
+    qe = lambda with_q, without: "helps" if with_q > without else "hurts"  # noqa: E731
+    text += (f" **Paper.** Averaged over its four semantic datasets, Text × Image reaches {p['Text × Image']:.2f} "
+             f"mAP and BASIC {p['BASIC']:.2f}; on i-CIR {i['Text × Image']:.2f} and {i['BASIC']:.2f} mmAP. There, "
+             f"query expansion {qe(p['BASIC'], p['BASIC† (no query expansion)'])} at the semantic level and "
+             f"{qe(i['BASIC'], i['BASIC† (no query expansion)'])} on i-CIR. Different images and models: compare "
+             "directions, not sizes.")
+    return text
+
+
+def components_statement(ladder: pd.DataFrame, flat: float = 0.05) -> str:
+    """Which components help or hurt at each level (steps of the ladder), from the computed table."""
+    out = []
+    for col, what in (("Δ instance mmAP", "instance level"), ("Δ semantic mAP", "semantic level")):
+        d = ladder.set_index("letters")[col].iloc[1:]
+        if d.notna().all():
+            helps = [f"{k[-1]} ({v:+.1f})" for k, v in d.items() if v > flat]
+            hurts = [f"{k[-1]} ({v:+.1f})" for k, v in d.items() if v < -flat]
+            out.append(f"At the **{what}** the largest step is {d.idxmax()[-1]} ({d.max():+.1f}); components that "
+                       f"help: {', '.join(helps) or 'none'}; that hurt: {', '.join(hurts) or 'none'}.")
+    both = ladder[["Δ instance mmAP", "Δ semantic mAP"]].iloc[1:]
+    if both.notna().all().all():
+        a, b = np.sign(both.iloc[:, 0].round(1)), np.sign(both.iloc[:, 1].round(1))
+        out.append(f"The two levels agree on the direction of {int((a == b).sum())} of the {len(both)} steps.")
+    d = ladder.set_index("letters")["Δ i-CIR mmAP (paper)"].iloc[1:]
+    lower = [f"{k[-1]} ({v:+.2f})" for k, v in d.items() if v < 0]
+    out.append(f"**Paper (i-CIR).** The largest step is {d.idxmax()[-1]} ({d.max():+.2f}); steps that lower mmAP: "
+               f"{', '.join(lower) or 'none'}; its semantic-level ladder is not given.")
+    return " ".join(out)

@@ -408,3 +408,22 @@ def test_exhaustive_global_ranks_match_a_full_sort():
     expected = positive_ranks(scores.astype(np.float32), positives)
     np.testing.assert_array_equal(np.where(result.ranks == np.iinfo(np.int64).max, -1, result.ranks),
                                   np.where(expected == np.iinfo(np.int64).max, -1, expected))
+
+
+def test_levels_of_a_semantic_dataset_and_of_an_instance_only_one(tmp_path):
+    """A semantic dataset gives the semantic level only; golden (no categories) the instance level only."""
+    f, _ = synthetic_semantic()
+    rng = np.random.default_rng(3)
+    r = lambda n: rng.normal(size=(n, f.dim)).astype(np.float32)  # noqa: E731
+    f = f.replace(query_text_context=r(len(f.queries)), corpus_pos=r(30), corpus_neg=r(20),
+                  image_mean=0.3 * r(1)[0], synthetic_image=r(25), synthetic_text=r(25))
+    f.save(tmp_path / "ltll")
+    level = semantic.levels("ltll", tmp_path / "ltll")
+    assert level["instance"] is None and level["semantic"] is not None and "no instance level" in level["message"]
+    table = semantic.ladder_table(level)
+    assert table["ours: instance mmAP"].isna().all() and table["ours: semantic mAP"].notna().all()
+    golden = semantic.levels("golden")
+    assert golden["semantic"] is None and "skipped" in golden["message"]
+    methods = semantic.methods_table(golden)
+    assert methods["ours: semantic mAP"].isna().all() and methods["paper: LTLL"].notna().all()
+    assert "**Paper.**" in semantic.baselines_statement(methods)
