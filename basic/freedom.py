@@ -59,7 +59,7 @@ class Archive:
     file: str
     url: str | None            # None: needs an account or a click-through (put in place by hand)
     into: str
-    size: str                  # as the dataset's page states it (docs/realpath.md)
+    size: str                  # as the dataset's page states it, where known (docs/realpath.md)
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ SPECS = {
         {"cartoon": "cartoon", "origami": "origami", "real": "photo", "sculpture": "sculpture", "toy": "toy"},
         "full", "full",
         (Archive("imagenet-r.tar", "https://people.eecs.berkeley.edu/~hendrycks/imagenet-r.tar", "imagenet_r",
-                 "about 2 GB"),
-         Archive(ILSVRC_VAL, None, "imagenet_r", "6.3 GB")),
+                 "30,000 images (archive size not known here)"),
+         Archive(ILSVRC_VAL, None, "imagenet_r", "6.3 GiB, 50,000 images")),
         manual=(f"ImageNet-R's photo domain is 10,000 images of the ILSVRC2012 validation set, which needs an "
                 f"ImageNet account: log in at https://image-net.org/download-images, download {ILSVRC_VAL} and put "
                 f"it at {{downloads}}/{ILSVRC_VAL} (or set $BASIC_ILSVRC_VAL to that tar or to a folder holding "
@@ -91,23 +91,23 @@ SPECS = {
         "minidn", "minidn", {"clipart": "clipart", "painting": "painting", "real": "photo", "sketch": "sketch"},
         "query_files.csv", "database_files.csv",
         (Archive("clipart.zip", "https://csr.bu.edu/ftp/visda/2019/multi-source/groundtruth/clipart.zip", "minidn",
-                 "1.2 GB"),
+                 "1.3 GB"),
          Archive("painting.zip", "https://csr.bu.edu/ftp/visda/2019/multi-source/groundtruth/painting.zip", "minidn",
                  "3.7 GB"),
-         Archive("real.zip", "https://csr.bu.edu/ftp/visda/2019/multi-source/real.zip", "minidn", "5.9 GB"),
+         Archive("real.zip", "https://csr.bu.edu/ftp/visda/2019/multi-source/real.zip", "minidn", "5.6 GB"),
          Archive("sketch.zip", "https://csr.bu.edu/ftp/visda/2019/multi-source/sketch.zip", "minidn", "2.5 GB"))),
     "nico": Spec(
         "nico", "nico", {"autumn": "autumn", "dim": "dimlight", "grass": "grass", "outdoor": "outdoor",
                          "rock": "rock", "water": "water"},
         "query_files.csv", "database_files.csv",
-        (Archive(NICO_ZIP, None, "nico", "about 6 GB"),),
+        (Archive(NICO_ZIP, None, "nico", "not known here"),),
         manual=(f"NICO++ is shared through a Dropbox folder (a click-through): open "
                 "https://www.dropbox.com/scl/fo/ix8u21atdwrstmgjkz2rx/AP5fheclFPjfbBMbeHoqPow?dl=0&"
                 f"rlkey=kcbecly7tetqu57v4tsmo095m, download {NICO_ZIP} and put it at {{downloads}}/{NICO_ZIP} "
                 "(or set $BASIC_NICO_ZIP to it).")),
     "ltll": Spec(
         "ltll", "ltll", {"New": "Today", "Old": "Archive"}, "full", "full",
-        (Archive("LTLL.zip", "https://users.cecs.anu.edu.au/~basura/beeldcanon/LTLL.zip", "ltll", "about 0.2 GB"),)),
+        (Archive("LTLL.zip", "https://users.cecs.anu.edu.au/~basura/beeldcanon/LTLL.zip", "ltll", "not known here (about 500 images)"),)),
 }
 ENV_MANUAL = {ILSVRC_VAL: "BASIC_ILSVRC_VAL", NICO_ZIP: "BASIC_NICO_ZIP"}
 
