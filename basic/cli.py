@@ -58,7 +58,8 @@ def cmd_evaluate(args) -> int:
     label = config.method if not config.is_basic else f"basic [{config.letters or 'no components'}]"
     rows = [("features", str(args.features)), ("method", label),
             ("queries", str(len(result.ap))), ("instances", str(len(result.per_instance()))),
-            ("mmAP (paper's headline)", f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
+            ("mmAP (over classes)" if "semantic" in features.meta else "mmAP (paper's headline)",
+             f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
             ("minmAP", f"{100 * s['minmAP']:.2f}")] + search_rows
     rows += [(f"R@{k} / P@{k}", f"{100 * result.recall_at(k):.2f} / {100 * result.precision_at(k):.2f}")
              for k in (1, 5, 10)]
