@@ -203,10 +203,6 @@ class SemanticDataset(Dataset):
         env = f"BASIC_{self.name.upper()}_FEATURES"
         return Path(os.environ.get(env) or REPO / "features" / self.name / "clip")
 
-    @property
-    def figures_subdir(self):             # figures/<name>/ (a property so every subclass gets its own)
-        return self.name
-
     def missing_message(self, folder: Path, backbone: str | None) -> str:
         from . import freedom
         return (f"no {self.name} features in {folder}. Fetch the dataset and extract its features first "
@@ -226,6 +222,7 @@ class SemanticDataset(Dataset):
 class ImageNetR(SemanticDataset):
     name = "imagenet_r"
     freedom_name = "imagenet_r"
+    figures_subdir = "imagenet_r"  # figures/imagenet_r/
     note = ("ImageNet-R under FREEDOM's protocol (5 domains: cartoon, origami, photo, sculpture, toy): our "
             "numbers, next to the official code's README where it gives them.")
 
@@ -234,6 +231,7 @@ class ImageNetR(SemanticDataset):
 class MiniDomainNet(SemanticDataset):
     name = "minidn"
     freedom_name = "minidn"
+    figures_subdir = "minidn"  # figures/minidn/
     note = ("MiniDomainNet under FREEDOM's protocol (4 domains: clipart, painting, photo, sketch): our numbers, "
             "next to the official code's README where it gives them.")
 
@@ -242,6 +240,7 @@ class MiniDomainNet(SemanticDataset):
 class NICO(SemanticDataset):
     name = "nico"
     freedom_name = "nico"
+    figures_subdir = "nico"  # figures/nico/
     note = ("NICO++ under FREEDOM's protocol (6 contexts: autumn, dimlight, grass, outdoor, rock, water): our "
             "numbers, next to the official code's README where it gives them.")
 
@@ -250,6 +249,7 @@ class NICO(SemanticDataset):
 class LTLL(SemanticDataset):
     name = "ltll"
     freedom_name = "ltll"
+    figures_subdir = "ltll"  # figures/ltll/
     note = ("LTLL under FREEDOM's protocol (2 domains: Today, Archive): our numbers, next to the official code's "
             "README where it gives them.")
 

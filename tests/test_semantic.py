@@ -427,3 +427,9 @@ def test_levels_of_a_semantic_dataset_and_of_an_instance_only_one(tmp_path):
     methods = semantic.methods_table(golden)
     assert methods["ours: semantic mAP"].isna().all() and methods["paper: LTLL"].notna().all()
     assert "**Paper.**" in semantic.baselines_statement(methods)
+
+
+def test_semantic_figures_go_to_their_own_folder():
+    from basic.datasets import FIGURES
+    assert get_dataset("nico").figures_dir() == FIGURES / "nico"
+    assert get_dataset("tiny_semantic").figures_dir() == FIGURES / "tiny_semantic"
