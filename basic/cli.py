@@ -16,7 +16,7 @@ import time
 from pickle import UnpicklingError
 
 from . import search
-from .config import PRESETS, Config, ConfigError, preset
+from .config import PRESETS, Config, ConfigError, all_presets, preset
 
 # numpy, pandas and the package's modules are imported by the commands that use them (start-up stays small)
 
@@ -28,7 +28,7 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 def cmd_evaluate(args) -> int:
     marks = [("start", time.perf_counter())]
-    from .features import atomic_write
+    from .fileio import atomic_write
     from .retrieval import evaluate
     from .validate import check_output_path, load_features
     marks.append(("imports", time.perf_counter()))
@@ -50,7 +50,7 @@ def cmd_evaluate(args) -> int:
         raise MemoryError(_memory_message(features)) from None
     s = result.summary()
     marks.append(("scoring", time.perf_counter()))
-    label = config.method if not config.is_basic else f"basic [{config.letters or 'no components'}]"
+    label = config.method if not config.is_basic else f"{config.method} [{config.letters or 'no components'}]"
     rows = [("features", str(args.features)), ("method", label),
             ("queries", str(len(result.ap))), ("instances", str(len(result.per_instance()))),
             ("mmAP (paper's headline)", f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
@@ -103,7 +103,7 @@ def _memory_message(features) -> str:
 
 
 def cmd_presets(args) -> int:
-    for name, cfg in PRESETS.items():
+    for name, cfg in all_presets().items():
         print(f"{name:<22} {cfg.method:<8} {cfg.letters}")
     return 0
 

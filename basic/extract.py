@@ -40,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import Features, atomic_write
+from .features import Features
+from .fileio import atomic_write
 
 #: JPEG draft decoding keeps at least this many times the model's input size (Pillow's thumbnail keeps 2)
 DRAFT_GAP = 2.0

@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .features import atomic_write
+from .fileio import atomic_write
 
 REFERENCE_COMMIT = "463cc1d4881854f9667977b6dab0e775902ea760"
 REFERENCE_URL = f"https://raw.githubusercontent.com/billpsomas/icir/{REFERENCE_COMMIT}/"

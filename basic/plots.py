@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .features import atomic_write
+from .fileio import atomic_write
 
 METRIC_LABEL = {"mmAP": "mmAP (%)", "mAP": "mAP (%)", "minmAP": "minmAP (%)"}
 REPO = Path(__file__).resolve().parent.parent

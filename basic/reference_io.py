@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import safe_pickle
-from .features import Features, atomic_write
+from .features import Features
+from .fileio import atomic_write
 
 
 def _array(value, path=None, key: str | None = None) -> np.ndarray:

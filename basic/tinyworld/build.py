@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..features import atomic_write, is_features_folder
+from ..features import is_features_folder
+from ..fileio import atomic_write
 from .captions import prompt
 from .data import VERSION, data_dir, world_dir
 from .render import render

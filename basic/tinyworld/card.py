@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .. import paper
+from ..fileio import atomic_write
+from ..methods import METHODS
 from .data import REPO, VERSION, world_dir
 from .world import (BENCHMARK_PER_CATEGORY, CATEGORIES, CONDITIONS, INSTANCES_PER_CATEGORY, LOOKALIKE_GROUP,
                     WORLD_SEED, make_instances, rng_for)
@@ -105,9 +107,8 @@ def examples_figure(path: Path = EXAMPLES, seed: int = WORLD_SEED) -> Path:
     keys = ["neutral"] + [c.key for c in CONDITIONS]
     rows = [np.concatenate([render_array(inst, k, (seed, "card", inst.id, k)) for k in keys], 1)
             for inst in insts[0:4] + insts[24:128:26]]
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(np.concatenate(rows, 0)).quantize(256).save(tmp, optimize=True)
-    tmp.replace(path)
+    picture = Image.fromarray(np.concatenate(rows, 0)).quantize(256)
+    atomic_write(path, lambda f: picture.save(f, format="PNG", optimize=True), binary=True)
     return path
 
 
@@ -153,7 +154,7 @@ PAPER_LADDER = {k: paper.value(f"table2.{k}") for k in ("none", "C", "CM", "CMH"
 PAPER_MINIMA = {"s_v,min": paper.value("minima.s_v_min"), "s_t,min": paper.value("minima.s_t_min")}
 PAPER_GAIN = paper.value("fig6.composition_gain")
 LADDER = ("none", "C", "CM", "CMH", "CMHX", "CMHXP", "CMHXPQ")
-NAMES = {"text": "Text", "image": "Image", "sum": "Text + Image", "product": "Text × Image", "weicom": "WeiCom",
+NAMES = {**{name: method.label for name, method in METHODS.items()},   # the method table's labels
          "ablation-CMHXPQ": "BASIC (CMHXPQ)", "ablation-CMHXP": "BASIC without QE (CMHXP)"}
 COMPONENT = {"C": "centering", "M": "min-normalisation", "H": "Harris fusion", "X": "contextualisation",
              "P": "contrastive projection", "Q": "query expansion"}
@@ -252,10 +253,8 @@ def composition_figure(base: dict, path: Path) -> Path:
                  fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"), binary=True)
     plt.close(fig)
-    tmp.replace(path)
     return path
 
 
@@ -422,10 +421,7 @@ alt-texts: the instance's name 30% of the time, a generic word 15%, otherwise th
 {build_line}
 Measured in {m['seconds']:.0f} s on this machine (2 CPU cores) by `python -m basic.tinyworld card`.
 """
-    tmp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(text))
     return path
 
 
@@ -448,7 +444,7 @@ def main(argv=None):
     if args.json:
         keep = {"baselines": m["baselines"], "geometry": m["geometry"], "ladder": m.get("ladder"),
                 "targets": [t.__dict__ for t in m["targets"]], "zero_shot": m["zero_shot"]}
-        Path(args.json).write_text(json.dumps(keep, indent=2, default=str))
+        atomic_write(args.json, lambda f: json.dump(keep, f, indent=2, default=str))
     print(f"wrote {path}", file=sys.stderr)
     for t in m["targets"]:
         print(f"{'ok  ' if t.ok else 'MISS'} {t.name}: {t.value:.3f} ({t.rule})", file=sys.stderr)

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..features import Features, atomic_write
+from ..features import Features
+from ..fileio import atomic_write
 from . import world
 from .render import render
 

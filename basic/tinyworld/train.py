@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shlex
 import sys
 import time
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..fileio import atomic_write
 from .data import build_pretrain, load_pretrain, world_dir
 from .model import CHECKPOINT, create_untrained
 
@@ -60,10 +60,7 @@ def clip_loss(img, txt, scale, cap_id):
 
 
 def _atomic_torch_save(obj, path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(obj, f), binary=True)
 
 
 def export_fp16(model, path: Path):
