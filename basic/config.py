@@ -85,9 +85,10 @@ class Config:
 
     def __post_init__(self):
         _check_types(self)
-        if self.method not in METHODS:
-            raise ConfigError(f"unknown method {self.method!r}; known methods: {', '.join(METHODS)} "
-                              "(a new one: basic.methods.register_method)")
+        try:
+            get_method(self.method)                # the table, and modules named in $BASIC_PLUGINS
+        except MethodError as error:
+            raise ConfigError(str(error)) from None
         object.__setattr__(self, "options", _checked_options(self.method, self.options))
         if self.center_images_with not in ("image_mean", "database"):
             raise ConfigError(f"center_images_with must be 'image_mean' or 'database', got {self.center_images_with!r}")

@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
 
 
-class DatasetError(RuntimeError):
+class DatasetError(ValueError):
     """A dataset is unknown, or its data is missing; the message says which command makes it."""
 
 
@@ -114,7 +114,7 @@ class Dataset:
     def figures_dir(self, out_dir: str | os.PathLike | None = None) -> Path:
         """Where ``./runall.sh`` writes this dataset's figures: under figures/, or OUTDIR/figures."""
         if self.figures_subdir is None:
-            return Path(out_dir or REPO / "out" / self.name) / "figures"
+            return Path(out_dir or REPO / "out" / self.name).resolve() / "figures"
         return FIGURES / self.figures_subdir if self.figures_subdir else FIGURES
 
 
@@ -148,19 +148,16 @@ def get_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Dataset
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; registered: {', '.join(DATASETS)}. A new one is a "
                            "Dataset subclass passed to basic.datasets.register_dataset (in a module named by "
-                           "$BASIC_DATASETS to reach ./runall.sh and the notebooks)")
+                           "$BASIC_PLUGINS to reach ./runall.sh and the notebooks)")
     return DATASETS[name](data_dir)
 
 
 def _load_plugins() -> None:
-    """Import the modules named in $BASIC_DATASETS (comma-separated), which register more datasets."""
-    import importlib
-    for module in filter(None, (m.strip() for m in os.environ.get("BASIC_DATASETS", "").split(","))):
-        try:
-            importlib.import_module(module)
-        except ImportError as e:
-            raise DatasetError(f"$BASIC_DATASETS names {module!r}, which cannot be imported ({e}); put it on "
-                               "PYTHONPATH or fix the name") from None
+    from .plugins import PluginError, load_plugins
+    try:
+        load_plugins()
+    except PluginError as error:
+        raise DatasetError(str(error)) from None
 
 
 # ----------------------------------------------------------------------------- the built-in datasets

@@ -84,6 +84,9 @@ def register_method(name: str, fuse: Callable, *, sides=SIDES, basic: bool = Fal
 
 
 def get_method(name: str) -> Method:
+    if isinstance(name, str) and name not in METHODS:
+        from .plugins import load_plugins
+        load_plugins()                         # modules named in $BASIC_PLUGINS may register it
     try:
         return METHODS[name]
     except (KeyError, TypeError):

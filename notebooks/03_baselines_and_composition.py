@@ -35,14 +35,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config
 from basic.fusion import composition_gain
 from basic.plots import record, save_figure, save_table, sweep_plot
 from basic.retrieval import evaluate, sweep
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 
 # %% [markdown]
 # ## Paper Table 1: the baselines and BASIC, beside the paper's numbers

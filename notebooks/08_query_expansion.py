@@ -31,14 +31,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure, sweep_plot
 from basic.retrieval import evaluate, sweep
 # (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 
 # %%
 without, with_q = evaluate(features, components("CMHXP")), evaluate(features, components("CMHXPQ"))

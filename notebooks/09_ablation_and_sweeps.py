@@ -42,13 +42,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure, save_table, sweep_plot
 from basic.retrieval import evaluate, sweep
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 paper_column = "paper i-CIR mmAP" + ("" if profile == "icir" else " (not comparable)")
 
 # %% [markdown]

@@ -38,14 +38,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from basic import profiles
+from basic import notebook
 from basic.config import preset
 from basic.distractor_curve import crossing, curve, default_counts
 from basic.features import Features
 from basic.plots import record, save_figure, save_table
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 if distractors_dir is not None:
     distractors = Features.load(distractors_dir).db_image[:count]
 elif profile == "tiny":

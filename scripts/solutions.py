@@ -7,7 +7,7 @@
 
 An exercise is a ```python block in a notebook's "## Try it" markdown cell, under a bold title
 "**N. What to do.**". It runs after the notebook's setup: the namespace holds the profile's ``features`` and
-the imports every component notebook makes (``np``, ``pd``, ``eq``, ``profiles``, ``Config``, ``components``,
+the imports every component notebook makes (``np``, ``pd``, ``eq``, ``notebook``, ``Config``, ``components``,
 ``evaluate``, ``sweep``), which is what a reader has when pasting it at the end of the notebook.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 #: What an exercise may use: the names every component notebook (04-08) defines before its "Try it".
-NAMES = ("np", "pd", "eq", "profiles", "Config", "components", "evaluate", "sweep", "features", "profile")
+NAMES = ("np", "pd", "eq", "notebook", "Config", "components", "evaluate", "sweep", "features", "profile")
 TITLE = re.compile(r"^\*\*(\d+)\.\s+(.+?)\*\*\s*(.*)$")
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
@@ -78,12 +78,12 @@ def namespace(profile: str = "tiny", data_dir=None, backbone=None) -> dict:
     import pandas as pd
 
     from basic import equations as eq
-    from basic import profiles
+    from basic import notebook
     from basic.config import Config, components
     from basic.retrieval import evaluate, sweep
 
-    features = profiles.load_features(profile, data_dir, backbone)
-    names = {"np": np, "pd": pd, "eq": eq, "profiles": profiles, "Config": Config, "components": components,
+    features = notebook.setup(profile, data_dir, backbone, quiet=True)
+    names = {"np": np, "pd": pd, "eq": eq, "notebook": notebook, "Config": Config, "components": components,
              "evaluate": evaluate, "sweep": sweep, "features": features, "profile": profile}
     assert tuple(names) == NAMES
     return names

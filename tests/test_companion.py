@@ -124,12 +124,6 @@ def test_readme_lists_every_notebook():
         assert f"`{path.stem}`" in readme, f"README.md's notebook table misses {path.stem}"
 
 
-def test_runall_rejects_an_unknown_profile():
-    done = subprocess.run(["bash", str(REPO / "runall.sh"), "nonsense"], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "BASIC_PYTHON": "python3"})
-    assert done.returncode == 2 and "usage" in done.stderr
-
-
 def test_runall_names_the_failing_notebook(tmp_path):
     """A profile whose data is missing fails in the first notebook, and runall says which."""
     import sys

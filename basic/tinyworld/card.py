@@ -11,6 +11,7 @@ One command reproduces every number: ``python -m basic.tinyworld card`` (after `
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -425,15 +426,18 @@ Measured in {m['seconds']:.0f} s on this machine (2 CPU cores) by `python -m bas
     return path
 
 
-def main(argv=None):
-    from .build import features_folder
-    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld card")
+def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `python -m basic.tinyworld card`."""
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
     ap.add_argument("--features", default=None, help=f"features folder (default DATA/{VERSION}/features/tiny)")
     ap.add_argument("--card", default=str(CARD))
     ap.add_argument("--json", default=None, help="also write the numbers as JSON here")
     ap.add_argument("--no-basic", action="store_true", help="calibration only: do not run BASIC")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def run(args: argparse.Namespace):
+    from .build import features_folder
     root = world_dir(args.data)
     m = measure(root, Path(args.features) if args.features else features_folder(args.data),
                 with_basic=not args.no_basic)
@@ -443,11 +447,16 @@ def main(argv=None):
         composition_figure(m["baselines"], CARD.parent / "tinyworld_composition.png")
     if args.json:
         keep = {"baselines": m["baselines"], "geometry": m["geometry"], "ladder": m.get("ladder"),
-                "targets": [t.__dict__ for t in m["targets"]], "zero_shot": m["zero_shot"]}
+                "targets": [dataclasses.asdict(t) for t in m["targets"]], "zero_shot": m["zero_shot"]}
         atomic_write(args.json, lambda f: json.dump(keep, f, indent=2, default=str))
     print(f"wrote {path}", file=sys.stderr)
     for t in m["targets"]:
         print(f"{'ok  ' if t.ok else 'MISS'} {t.name}: {t.value:.3f} ({t.rule})", file=sys.stderr)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld card")
+    return run(add_arguments(ap).parse_args(argv))
 
 
 if __name__ == "__main__":

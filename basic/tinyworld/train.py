@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -69,8 +68,8 @@ def export_fp16(model, path: Path):
     return path
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld train", description=__doc__.split("\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `python -m basic.tinyworld train`."""
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
     ap.add_argument("--n-images", type=int, default=100_000)
     ap.add_argument("--steps", type=int, default=2000)
@@ -90,7 +89,10 @@ def main(argv=None):
     ap.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this wall time")
     ap.add_argument("--out", default=None, help="run folder (default DATA/train)")
     ap.add_argument("--export", action="store_true", help=f"write fp16 weights to {CHECKPOINT}")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def run(args: argparse.Namespace):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -104,7 +106,10 @@ def main(argv=None):
         with open(log_path, "a") as f:
             f.write(line + "\n")
 
-    log("command: python -m basic.tinyworld train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])))
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "command")}
+    log("command: python -m basic.tinyworld train " + " ".join(
+        f"--{k.replace('_', '-')}" if v is True else f"--{k.replace('_', '-')} {shlex.quote(str(v))}"
+        for k, v in options.items() if v not in (None, False)))
     build_pretrain(n=args.n_images, root=args.data)
     images, inst, cond, caps = load_pretrain(n=args.n_images, root=args.data)
     images = torch.from_numpy(images)
@@ -188,6 +193,11 @@ def pd_factorize(values):
     import pandas as pd
     codes, uniques = pd.factorize(pd.Series(values), sort=True)
     return codes.astype(np.int64), np.asarray(uniques)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld train", description=__doc__.split("\n")[0])
+    return run(add_arguments(ap).parse_args(argv))
 
 
 if __name__ == "__main__":
