@@ -9,7 +9,7 @@ folder for pictures, ``default_backbone`` the backbone a dataset's features come
 """
 from __future__ import annotations
 
-from .datasets import Labels, get_dataset
+from .datasets import Dataset, Labels, get_dataset
 from .features import Features
 
 
@@ -19,6 +19,12 @@ def setup(profile: str = "tiny", data_dir=None, backbone: str | None = None, qui
     if not quiet:
         print(dataset.note)
     return dataset.load_features(backbone)
+
+
+def dataset(profile: str = "tiny", data_dir=None) -> Dataset:
+    """The registered dataset itself: what it can do (``paper_comparable``, ``encoder_on_cpu``,
+    ``distractors``, ``categories``) and where its data is."""
+    return get_dataset(profile, data_dir)
 
 
 def labels(profile: str = "tiny", data_dir=None) -> Labels:

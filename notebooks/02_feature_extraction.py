@@ -66,7 +66,7 @@ import os
 # %%
 from basic.equations import l2_normalize
 
-run_demo = (profile == "tiny") if encode_demo is None else bool(encode_demo)
+run_demo = notebook.dataset(profile).encoder_on_cpu if encode_demo is None else bool(encode_demo)
 if run_demo:
     from basic.extract import encode_texts, load_backbone
     model = load_backbone(backbone or notebook.default_backbone(profile), device="cpu")

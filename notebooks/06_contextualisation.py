@@ -93,10 +93,10 @@ table.round(2)
 # ```python
 # from basic.extract import contextualize, load_backbone
 #
-# if profile != "tiny":
-#     print("tiny profile only: this re-encodes texts with the tiny CLIP")
+# if not notebook.dataset(profile).encoder_on_cpu:
+#     print("re-encodes texts: only where the backbone runs on a CPU (the tiny world's tiny CLIP)")
 # else:
-#     model = load_backbone("tiny", device="cpu")
+#     model = load_backbone(notebook.default_backbone(profile), device="cpu")
 #     objects = [str(o) for o in features.corpus_pos_prompts]
 #     texts = features.queries.text.tolist()
 #     for name, corpus in (("with the header (reference)", objects), ("without the header", objects[1:])):
@@ -110,10 +110,10 @@ table.round(2)
 # ```python
 # from basic.extract import contextualize, load_backbone
 #
-# if profile != "tiny":
-#     print("tiny profile only: this re-encodes texts with the tiny CLIP")
+# if not notebook.dataset(profile).encoder_on_cpu:
+#     print("re-encodes texts: only where the backbone runs on a CPU (the tiny world's tiny CLIP)")
 # else:
-#     model = load_backbone("tiny", device="cpu")
+#     model = load_backbone(notebook.default_backbone(profile), device="cpu")
 #     objects = [str(o) for o in features.corpus_pos_prompts]
 #     texts = features.queries.text.tolist()
 #     for n in (1, 10, 100):

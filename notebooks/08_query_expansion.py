@@ -43,7 +43,7 @@ features = notebook.setup(profile, data_dir, backbone)
 without, with_q = evaluate(features, components("CMHXP")), evaluate(features, components("CMHXPQ"))
 ladder = paper.table2().set_index("letters").paper_mmAP
 table = pd.DataFrame({"without Q (CMHXP)": without.summary(), "with Q (CMHXPQ)": with_q.summary()}).T * 100
-table["paper i-CIR mmAP" + ("" if profile == "icir" else " (not comparable)")] = [ladder["CMHXP"], ladder["CMHXPQ"]]
+table["paper i-CIR mmAP" + ("" if notebook.dataset(profile).paper_comparable else " (not comparable)")] = [ladder["CMHXP"], ladder["CMHXPQ"]]
 display(Markdown(paper.change_statement("Adding query expansion (CMHXP → CMHXPQ)",
                                         (table.mmAP.iloc[0], table.mmAP.iloc[1]), (ladder["CMHXP"], ladder["CMHXPQ"]))))
 table.round(2)

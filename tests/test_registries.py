@@ -189,3 +189,18 @@ def test_tinyworld_command_line_rejects_a_misspelt_option():
     done = subprocess.run([sys.executable, "-m", "basic.tinyworld", "build", "--overwite"], capture_output=True,
                           text=True, cwd=REPO)
     assert done.returncode == 2 and "--overwite" in done.stderr
+
+
+def test_icir_finds_the_hugging_face_copy_where_realpath_puts_it(tmp_path, monkeypatch):
+    """`python -m basic.realpath --source hf` unpacks into CACHE/icir_hf: the i-CIR dataset looks there too."""
+    from basic.datasets import get_dataset
+    from test_icir import DATABASE, QUERIES
+    monkeypatch.setenv("BASIC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BASIC_ICIR_ROOT", raising=False)
+    hf = tmp_path / "cache" / "icir_hf"
+    (hf / "annotations").mkdir(parents=True)
+    (hf / "annotations" / "query_files.csv").write_text("\n".join(QUERIES))
+    (hf / "annotations" / "database_files.csv").write_text("\n".join(DATABASE))
+    folder = make_features().save(tmp_path / "clip")
+    labels = get_dataset("icir", folder).labels()
+    assert labels.root == hf and len(labels.database) == len(DATABASE)
