@@ -63,7 +63,7 @@ def best_time(fn):
 # ## 1. Query-side encoding (tiny CLIP)
 
 # %%
-run_encoding = (profile == "tiny") if time_encoding is None else bool(time_encoding)
+run_encoding = notebook.dataset(profile).encoder_on_cpu if time_encoding is None else bool(time_encoding)
 encoding = {}
 if run_encoding:
     import torch
