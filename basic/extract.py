@@ -77,12 +77,12 @@ class Backbone:
 
     @property
     def key(self) -> str:
-        """Identifies features: model name, weights (a local file by path, size and mtime), preprocessing,
-        precision, and on a GPU the weights' dtype and the JPEG decoding (CPU keys are as they always were)."""
+        """Identifies features: model name, weights (a local file by the sha256 of its bytes, so the key is the
+        same in every clone and changes when the file does), preprocessing, precision, and on a GPU the
+        weights' dtype and the JPEG decoding."""
         weights = self.pretrained
         if weights and os.path.isfile(weights):
-            stat = os.stat(weights)
-            weights = f"{os.path.abspath(weights)}:{stat.st_size}:{int(stat.st_mtime)}"
+            weights = f"sha256:{_file_sha256(weights)}"
         preprocess = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(self.preprocess))  # no memory addresses
         parts = [self.name, weights, preprocess, self.precision_for_device()]
         if self.half_weights:
@@ -132,6 +132,22 @@ class Backbone:
         except TypeError:
             tokens = self.tokenizer(texts)
         return tokens.to(self.device)
+
+
+_SHA256_SEEN: dict[tuple, str] = {}
+
+
+def _file_sha256(path) -> str:
+    """sha256 of a file's bytes, computed once per (path, size, mtime) in this process."""
+    stat = os.stat(path)
+    seen = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if seen not in _SHA256_SEEN:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _SHA256_SEEN[seen] = digest.hexdigest()
+    return _SHA256_SEEN[seen]
 
 
 def input_size(preprocess) -> int | None:
