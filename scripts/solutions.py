@@ -98,10 +98,8 @@ def run(exercise: Exercise, names: dict) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from basic.fileio import atomic_write
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")), binary=True)
 
 
 def main(argv=None) -> int:
