@@ -336,15 +336,20 @@ FUSION_PARAMETERS = ("harris_lambda", "text_weight")
 def sweep(features: Features, config: Config, parameter: str, values, ap: str = "trapezoid") -> pd.DataFrame:
     """mAP / mmAP / minmAP for each value of one parameter.
 
-    Fusion parameters (λ, the text weight of the weighted fusions) reuse the similarities; any other parameter (alpha, components,
-    expansion_k...) recomputes stage 1 per value. Returns one row per value.
+    Fusion parameters (λ, the text weight of the weighted fusions, and a registered method's own parameters,
+    ``basic.methods``) reuse the similarities; any other parameter (alpha, components, expansion_k...)
+    recomputes stage 1 per value. Returns one row per value.
     """
     values = list(values)
     rows = []
-    if parameter in FUSION_PARAMETERS:
+    own = get_method(config.method).params
+    if parameter in FUSION_PARAMETERS or parameter in own:
         blocks = similarity_blocks(features, config)
         for value in values:
-            cfg = config.replace(**{parameter: value})
+            if parameter in own:
+                cfg = config.replace(options={**dict(config.options), parameter: value})
+            else:
+                cfg = config.replace(**{parameter: value})
             rows.append({parameter: value, **score_blocks(blocks, cfg, len(features.query_image),
                                                          features.queries, ap).summary()})
     else:

@@ -62,6 +62,10 @@ def test_a_new_fusion_is_one_function_and_one_registration(tmp_path, monkeypatch
     some = next(iter(cubed.scores))
     np.testing.assert_allclose(cubed.scores[some][2], mine.scores[some][2] ** 3, rtol=1e-5)
     np.testing.assert_allclose(cubed.ap, mine.ap)
+    # and it sweeps like λ: the similarities once, one fusion per value
+    from basic.retrieval import sweep
+    swept = sweep(features, Config(method="max-pow"), "p", [1.0, 3.0])
+    np.testing.assert_allclose(swept.mAP, [mine.mAP, cubed.mAP])
     with pytest.raises(ConfigError, match="no parameter 'q'"):
         Config(method="max-pow", options={"q": 1})
 
