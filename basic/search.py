@@ -38,6 +38,7 @@ import numpy as np
 from . import equations as eq
 from .config import Config, ConfigError
 from .features import Features, FeaturesError
+from .methods import get_method
 from .metrics import AP_FUNCTIONS, _PAD
 from .retrieval import Block, Result, _distinct_rows, _require, fuse, label_codes, prepare
 
@@ -307,9 +308,9 @@ def query_vectors(features: Features, config: Config, problem: Problem, index, o
     t = eq.l2_normalize(text, "query_text_context" if use_context else "query_text")
     v, v_of = _distinct_rows(v)
     t, t_of = _distinct_rows(t)
-    method = config.method
+    sides = get_method(config.method).sides
     if not config.is_basic:
-        return QueryVectors(None if method == "text" else v, v_of, None if method == "image" else t, None, None, t_of)
+        return QueryVectors(v if "image" in sides else None, v_of, t if "text" in sides else None, None, None, t_of)
     mean = None
     if config.center:
         mean = shared.mean_image
