@@ -37,12 +37,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import semantic
-from basic.datasets import get_dataset
+from basic import notebook, semantic
 from basic.plots import record, save_figure, save_table
 
-print(get_dataset(profile).note)
-level = semantic.levels(profile, data_dir, backbone)
+print(notebook.dataset(profile, data_dir).note)
+level = semantic.levels(profile, data_dir, backbone)      # the profile's features at both levels, where it has them
 if level["message"]:
     print(level["message"])
 semantic.level_sizes(level).round(1)
