@@ -34,7 +34,6 @@ figures_dir = None        # None: a scratch folder (out/scratch/figures); ./runa
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import notebook, semantic
