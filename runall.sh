@@ -37,7 +37,11 @@ OUT=$(cd "$OUT" && pwd)
 [ -z "${BASIC_FIGURES_DIR:-}" ] && [ "${BASIC_PUBLISH:-1}" != 0 ] || PUBLISH=0
 FIG="${BASIC_FIGURES_DIR:-$FIG}"
 mkdir -p "$FIG/results"
-[ -n "${BASIC_NOTEBOOKS:-}" ] || rm -f "$FIG"/results/*.csv     # a full run starts the records afresh
+# the notebooks: the dataset's own set (all of them; at the semantic level only notebook 13), or BASIC_NOTEBOOKS
+SUBSET=0
+[ -n "${BASIC_NOTEBOOKS:-}" ] || [ "$NOTEBOOKS" != "[0-9][0-9]_*" ] && SUBSET=1
+PATTERN="${BASIC_NOTEBOOKS:-$NOTEBOOKS}"
+[ "$SUBSET" = 1 ] || rm -f "$FIG"/results/*.csv     # a full run starts the records afresh
 
 start=$(date +%s)
 extra=()
@@ -46,8 +50,8 @@ extra=()
 echo "== the $PROFILE features (a dataset that builds its own, like the tiny world, builds them once)"
 "$PY" -m basic datasets "$PROFILE" --prepare
 
-notebooks=(notebooks/${BASIC_NOTEBOOKS:-[0-9][0-9]_*}.ipynb)   # BASIC_NOTEBOOKS='0[4-6]_*' reruns a few
-[ -e "${notebooks[0]}" ] || { echo "runall.sh: no notebook matches notebooks/${BASIC_NOTEBOOKS:-}.ipynb" >&2; exit 2; }
+notebooks=(notebooks/$PATTERN.ipynb)   # BASIC_NOTEBOOKS='0[4-6]_*' reruns a few
+[ -e "${notebooks[0]}" ] || { echo "runall.sh: no notebook matches notebooks/$PATTERN.ipynb" >&2; exit 2; }
 total=${#notebooks[@]}
 i=0
 for nb in "${notebooks[@]}"; do
@@ -66,8 +70,8 @@ for nb in "${notebooks[@]}"; do
 done
 
 "$PY" -c "import sys; from basic.plots import write_summary; write_summary(sys.argv[1])" "$FIG"
-if [ -n "${BASIC_NOTEBOOKS:-}" ]; then   # a subset: no exercises' answers, nothing written back into notebooks/
-  echo "== done in $(( $(date +%s) - start )) s (BASIC_NOTEBOOKS=$BASIC_NOTEBOOKS): executed notebooks in $OUT, figures in $FIG"
+if [ "$SUBSET" = 1 ]; then   # a subset: no exercises' answers, nothing written back into notebooks/
+  echo "== done in $(( $(date +%s) - start )) s (notebooks $PATTERN): executed notebooks in $OUT, figures in $FIG"
   exit 0
 fi
 echo "== the exercises' answers"

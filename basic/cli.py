@@ -128,7 +128,7 @@ def cmd_datasets(args) -> int:
         for name in dataset_names():
             d = get_dataset(name)
             print(f"{name:<14} {d.level:<9} features: {d.features_dir(d.default_backbone)}   figures: "
-                  f"{d.figures_dir('OUTDIR') if d.figures_subdir is None else d.figures_dir()}")
+                  f"{'OUTDIR/figures' if d.figures_subdir is None else d.figures_dir()}")
         return 0
     dataset = get_dataset(args.name)
     if args.prepare:
@@ -138,6 +138,7 @@ def cmd_datasets(args) -> int:
         print(f"FIG={shlex.quote(str(dataset.figures_dir(args.shell)))}")
         print(f"PUBLISH={int(dataset.publishes_notebooks)}")
         print(f"LEVEL={shlex.quote(dataset.level)}")
+        print(f"NOTEBOOKS={shlex.quote(dataset.notebook_pattern())}")
     else:
         print(f"{dataset.name}: {dataset.note}\nlevel: {dataset.level} (database: {dataset.database})\n"
               f"features: {dataset.features_dir()}")
@@ -172,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     what = ds.add_mutually_exclusive_group()
     what.add_argument("--prepare", action="store_true", help="build its features if it can (the tiny world); "
                                                              "print the features folder")
-    what.add_argument("--shell", metavar="OUTDIR", help="print FIG=, PUBLISH= and LEVEL= lines for ./runall.sh")
+    what.add_argument("--shell", metavar="OUTDIR", help="print FIG=, PUBLISH=, LEVEL= and NOTEBOOKS= lines for ./runall.sh")
     ds.set_defaults(func=cmd_datasets)
     sub.add_parser("realpath", help="fetch i-CIR and the assets, then extract features (needs internet)")
     sub.add_parser("extract", help="extract features of a local i-CIR-layout dataset with open_clip")

@@ -72,6 +72,7 @@ class Dataset:
     publishes_notebooks: ClassVar[bool] = False  # runall.sh writes the executed notebooks back (tiny only)
     paper_comparable: ClassVar[bool] = False     # the paper's i-CIR numbers are this dataset's own (icir)
     encoder_on_cpu: ClassVar[bool] = False       # its backbone is small enough to run in a notebook on a CPU
+    notebooks: ClassVar[str | None] = None       # the notebooks ./runall.sh runs (a glob; None: by level)
 
     def __init__(self, data_dir: str | os.PathLike | None = None):
         self.data_dir = Path(data_dir) if data_dir else self.default_data_dir()
@@ -118,6 +119,10 @@ class Dataset:
         (the tiny world renders and encodes them, cached); None otherwise."""
         return None
 
+    def notebook_pattern(self) -> str:
+        """The notebooks ``./runall.sh`` runs for this dataset (a glob under notebooks/, without .ipynb)."""
+        return self.notebooks or (SEMANTIC_NOTEBOOKS if self.level == "semantic" else ALL_NOTEBOOKS)
+
     def figures_dir(self, out_dir: str | os.PathLike | None = None) -> Path:
         """Where ``./runall.sh`` writes this dataset's figures: under figures/, or OUTDIR/figures."""
         if self.figures_subdir is None:
@@ -126,6 +131,9 @@ class Dataset:
 
 
 DATASETS: dict[str, type[Dataset]] = {}
+#: what ./runall.sh runs unless a dataset says otherwise: every notebook; at the semantic level only the one
+#: written for it (the others score i-CIR's way, per instance)
+ALL_NOTEBOOKS, SEMANTIC_NOTEBOOKS = "[0-9][0-9]_*", "13_semantic_vs_instance"
 
 
 def register_dataset(cls: type[Dataset]) -> type[Dataset]:

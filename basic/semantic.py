@@ -262,12 +262,15 @@ class TinySemantic(Dataset):
     level = "semantic"
     database = "global"
     default_backbone = "tiny"
-    figures_subdir = "tiny_semantic"
+    figures_subdir = None          # OUTDIR/figures: `./runall.sh tiny` publishes both levels (notebook 13)
     note = ("The TINY WORLD scored at category level (any instance of the query's category under the asked "
             "condition is a positive; one global database): our numbers only, compare trends, not values.")
 
     def default_data_dir(self) -> Path:
-        return Path(os.environ.get("BASIC_TINY_SEMANTIC_DIR") or REPO / "data" / "tiny_semantic")
+        """Beside the tiny world's own features (so it follows $BASIC_DATA_DIR), or $BASIC_TINY_SEMANTIC_DIR."""
+        from .datasets import TINY_VERSION
+        return Path(os.environ.get("BASIC_TINY_SEMANTIC_DIR")
+                    or get_dataset("tiny").data_dir / TINY_VERSION / "features" / "tiny_semantic")
 
     def features_dir(self, backbone: str | None = None) -> Path:
         return self.data_dir
