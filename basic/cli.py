@@ -4,6 +4,7 @@
     python -m basic convert FEATURES_DIR [--out NEW_DIR]    # old .npz folder -> format 2 (loads mapped)
         [--database global] [--distractors DIR] [--index exact|flat|ivfpq] [--candidates K|all]
     python -m basic presets
+    python -m basic datasets [NAME] [--prepare | --shell OUTDIR]   # the dataset registry (runall.sh asks it)
     python -m basic realpath --backbone clip --out features/clip    # fetch i-CIR + assets, extract (internet)
     python -m basic extract --backbone clip --data DIR/icir --out OUT ...   # extract from a local copy
 """
@@ -16,7 +17,7 @@ import time
 from pickle import UnpicklingError
 
 from . import search
-from .config import PRESETS, Config, ConfigError, preset
+from .config import PRESETS, Config, ConfigError, all_presets, preset
 
 # numpy, pandas and the package's modules are imported by the commands that use them (start-up stays small)
 
@@ -28,7 +29,7 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 def cmd_evaluate(args) -> int:
     marks = [("start", time.perf_counter())]
-    from .features import atomic_write
+    from .fileio import atomic_write
     from .retrieval import evaluate
     from .validate import check_output_path, load_features
     marks.append(("imports", time.perf_counter()))
@@ -37,6 +38,11 @@ def cmd_evaluate(args) -> int:
         check_output_path(args.json, protected=args.features)
     features = load_features(args.features)
     marks.append(("load", time.perf_counter()))
+    if getattr(args, "database", None) is None:    # the folder says (semantic-level folders: global)
+        from .semantic import default_database
+        args.database = default_database(features)
+    if getattr(args, "candidates", None) is None and "candidates" in features.meta:
+        args.candidates = str(features.meta["candidates"])     # semantic-level folders: all (exact, as FREEDOM)
     search_rows = []
     try:
         if search.wants_search(args):              # --database global / --distractors: basic.search
@@ -50,18 +56,24 @@ def cmd_evaluate(args) -> int:
         raise MemoryError(_memory_message(features)) from None
     s = result.summary()
     marks.append(("scoring", time.perf_counter()))
-    label = config.method if not config.is_basic else f"basic [{config.letters or 'no components'}]"
+    label = config.method if not config.is_basic else f"{config.method} [{config.letters or 'no components'}]"
     rows = [("features", str(args.features)), ("method", label),
             ("queries", str(len(result.ap))), ("instances", str(len(result.per_instance()))),
-            ("mmAP (paper's headline)", f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
+            ("mmAP (over classes)" if "semantic" in features.meta else "mmAP (paper's headline)",
+             f"{100 * s['mmAP']:.2f}"), ("mAP", f"{100 * s['mAP']:.2f}"),
             ("minmAP", f"{100 * s['minmAP']:.2f}")] + search_rows
     rows += [(f"R@{k} / P@{k}", f"{100 * result.recall_at(k):.2f} / {100 * result.precision_at(k):.2f}")
              for k in (1, 5, 10)]
+    from .semantic import domain_pair_map, is_semantic, report_rows
+    rows += report_rows(features, result)          # semantic-level folders: FREEDOM's per-domain-pair mAP
     print(_table(rows))
     if args.json:
         out = check_output_path(args.json, protected=args.features)
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, lambda f: json.dump(result.to_dict(), f, indent=1))
+        payload = result.to_dict()
+        if is_semantic(features):
+            payload["domain_pair_mAP"] = domain_pair_map(features, result.ap) / 100
+        atomic_write(out, lambda f: json.dump(payload, f, indent=1))
         print(f"wrote {out}")
     if args.timings:
         marks.append(("report", time.perf_counter()))
@@ -103,8 +115,33 @@ def _memory_message(features) -> str:
 
 
 def cmd_presets(args) -> int:
-    for name, cfg in PRESETS.items():
+    for name, cfg in all_presets().items():
         print(f"{name:<22} {cfg.method:<8} {cfg.letters}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    import shlex
+
+    from .datasets import dataset_names, get_dataset
+    if args.name is None:
+        for name in dataset_names():
+            d = get_dataset(name)
+            print(f"{name:<14} {d.level:<9} features: {d.features_dir(d.default_backbone)}   figures: "
+                  f"{'OUTDIR/figures' if d.figures_subdir is None else d.figures_dir()}")
+        return 0
+    dataset = get_dataset(args.name)
+    if args.prepare:
+        dataset.prepare()
+        print(dataset.features_dir())
+    elif args.shell:
+        print(f"FIG={shlex.quote(str(dataset.figures_dir(args.shell)))}")
+        print(f"PUBLISH={int(dataset.publishes_notebooks)}")
+        print(f"LEVEL={shlex.quote(dataset.level)}")
+        print(f"NOTEBOOKS={shlex.quote(dataset.notebook_pattern())}")
+    else:
+        print(f"{dataset.name}: {dataset.note}\nlevel: {dataset.level} (database: {dataset.database})\n"
+              f"features: {dataset.features_dir()}")
     return 0
 
 
@@ -131,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     cv.set_defaults(func=cmd_convert)
     pr = sub.add_parser("presets", help="list the presets")
     pr.set_defaults(func=cmd_presets)
+    ds = sub.add_parser("datasets", help="list the registered datasets, or describe one (basic.datasets)")
+    ds.add_argument("name", nargs="?", help="a registered dataset")
+    what = ds.add_mutually_exclusive_group()
+    what.add_argument("--prepare", action="store_true", help="build its features if it can (the tiny world); "
+                                                             "print the features folder")
+    what.add_argument("--shell", metavar="OUTDIR", help="print FIG=, PUBLISH=, LEVEL= and NOTEBOOKS= lines for ./runall.sh")
+    ds.set_defaults(func=cmd_datasets)
     sub.add_parser("realpath", help="fetch i-CIR and the assets, then extract features (needs internet)")
     sub.add_parser("extract", help="extract features of a local i-CIR-layout dataset with open_clip")
     return parser
@@ -147,7 +191,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ValueError, OSError, UnpicklingError) as e:   # bad input (FeaturesError is a ValueError): exit 2
+    except (ConfigError, ValueError, OSError, UnpicklingError) as e:   # bad input (FeaturesError, DatasetError: ValueErrors): exit 2
         print(f"error: {_one_paragraph(e)}", file=sys.stderr)
         return 2
     except MemoryError as e:

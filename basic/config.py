@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("image", "text", "sum", "product", "basic", "weicom", "weighted-sum", "weighted-product")
+from .methods import METHODS, MethodError, get_method, method_names  # noqa: F401  (METHODS: the table)
 
 
-class ConfigError(ValueError):
+class ConfigError(MethodError):
     """A configuration that cannot be run; the message says which key and what is allowed."""
 
 
@@ -80,11 +80,16 @@ class Config:
     text_scale: str = "image_min"             # or "text_min" (the paper's variant)
     # Text weight w of the weighted fusions (weicom, weighted-sum, weighted-product); 0 = image only, 1 = text only
     text_weight: float = 0.5
+    # A registered method's own parameters ({name: number}; basic.methods); stored as sorted (name, value) pairs
+    options: tuple = ()
 
     def __post_init__(self):
         _check_types(self)
-        if self.method not in METHODS:
-            raise ConfigError(f"unknown method {self.method!r}; choose one of {METHODS}")
+        try:
+            get_method(self.method)                # the table, and modules named in $BASIC_PLUGINS
+        except MethodError as error:
+            raise ConfigError(str(error)) from None
+        object.__setattr__(self, "options", _checked_options(self.method, self.options))
         if self.center_images_with not in ("image_mean", "database"):
             raise ConfigError(f"center_images_with must be 'image_mean' or 'database', got {self.center_images_with!r}")
         if self.text_scale not in ("image_min", "text_min"):
@@ -105,7 +110,15 @@ class Config:
     # ---------------------------------------------------------------- views
     @property
     def is_basic(self) -> bool:
-        return self.method == "basic"
+        """Stage 1 is BASIC's (C, M, X, P, Q as switched), not raw cosines: the method table says."""
+        return get_method(self.method).basic
+
+    def option(self, name: str) -> float:
+        """The method's own parameter ``name``: this config's value, else the registered default."""
+        params = get_method(self.method).params
+        if name not in params:
+            raise ConfigError(f"method {self.method!r} has no parameter {name!r}; it has: {sorted(params) or 'none'}")
+        return dict(self.options).get(name, params[name])
 
     @property
     def letters(self) -> str:
@@ -117,7 +130,12 @@ class Config:
         return "".join(ch for ch, on in zip("CMHXPQ", flags) if on)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The keys as JSON takes them (``options`` only when set, so golden-style dicts stay as they were)."""
+        out = dataclasses.asdict(self)
+        out["options"] = dict(self.options)
+        if not out["options"]:
+            del out["options"]
+        return out
 
     def replace(self, **changes) -> "Config":
         return dataclasses.replace(self, **changes)
@@ -134,11 +152,7 @@ class Config:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown config key(s) {unknown}; known keys: {sorted(known)}")
-        full = cls(**data)                 # every key is checked, even those a baseline ignores
-        if full.method != "basic":
-            # baselines ignore the BASIC switches; keep only what they use
-            return cls(**{k: v for k, v in data.items() if k in ("method", "text_weight")})
-        return full
+        return cls(**data)                 # the same object as the constructor; a method ignores keys it does not use
 
     @classmethod
     def from_json(cls, path: str | Path) -> "Config":
@@ -161,6 +175,29 @@ class Config:
             raise ConfigError(f"{path}: {e}") from None
 
 
+def _checked_options(method: str, options) -> tuple:
+    """Options as sorted (name, float) pairs; each must be a parameter the method declares, with a finite number."""
+    if isinstance(options, dict):
+        items = list(options.items())
+    else:
+        try:
+            items = [tuple(pair) for pair in options]
+        except TypeError:
+            items = None
+        if items is None or any(len(pair) != 2 for pair in items):
+            raise ConfigError(f"config key 'options' must be an object {{name: number}}, got {options!r}")
+    params = get_method(method).params
+    out = {}
+    for key, value in items:
+        if key not in params:
+            raise ConfigError(f"method {method!r} has no parameter {key!r}; its parameters: "
+                              f"{sorted(params) or 'none'}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+            raise ConfigError(f"option {key!r} of method {method!r} must be a finite number, got {value!r}")
+        out[key] = float(value)
+    return tuple(sorted(out.items()))
+
+
 def components(letters: str, **overrides) -> Config:
     """BASIC with exactly the components named by ``letters`` (any of 'CMHXPQ') switched on."""
     bad = set(letters) - set("CMHXPQ")
@@ -176,24 +213,25 @@ def components(letters: str, **overrides) -> Config:
 #: The ablation of the paper's Table 2, one row per set of components (``""`` is the plain product).
 ABLATION_ROWS = ("", "C", "CM", "CMH", "CMHX", "CMHXP", "CMHXQ", "CMHPQ", "CMXPQ", "CXPQ", "MHPQ", "CMHXPQ")
 
-PRESETS: dict[str, Config] = {
-    "image": Config(method="image"),
-    "text": Config(method="text"),
-    "sum": Config(method="sum"),
-    "product": Config(method="product"),
-    "weicom": Config(method="weicom"),
-    "weighted-sum": Config(method="weighted-sum"),
-    "weighted-product": Config(method="weighted-product"),
-    "basic": Config(),
+#: One preset per method of the table (``basic.methods``), then BASIC's variants and the ablation rows.
+PRESETS: dict[str, Config] = {name: Config(method=name) for name in method_names()}
+PRESETS.update({
     "basic-paper": Config(text_scale="text_min"),
     "basic-dbmean": Config(center_images_with="database"),
-}
+})
 for _row in ABLATION_ROWS:
     PRESETS.setdefault(f"ablation-{_row or 'none'}", components(_row))
 
 
 def preset(name: str) -> Config:
-    try:
+    """A named preset; a method registered after import is its own preset too."""
+    if name in PRESETS:
         return PRESETS[name]
-    except KeyError:
-        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}") from None
+    if name in METHODS:
+        return Config(method=name)
+    raise ConfigError(f"unknown preset {name!r}; available: {', '.join(all_presets())}")
+
+
+def all_presets() -> dict[str, Config]:
+    """The presets, with one for each method registered since import."""
+    return {**PRESETS, **{m: Config(method=m) for m in METHODS if m not in PRESETS}}

@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
 
 
-class DatasetError(RuntimeError):
+class DatasetError(ValueError):
     """A dataset is unknown, or its data is missing; the message says which command makes it."""
 
 
@@ -70,6 +70,9 @@ class Dataset:
     default_backbone: ClassVar[str | None] = None
     figures_subdir: ClassVar[str | None] = None  # under figures/ ("" = figures/ itself); None: OUTDIR/figures
     publishes_notebooks: ClassVar[bool] = False  # runall.sh writes the executed notebooks back (tiny only)
+    paper_comparable: ClassVar[bool] = False     # the paper's i-CIR numbers are this dataset's own (icir)
+    encoder_on_cpu: ClassVar[bool] = False       # its backbone is small enough to run in a notebook on a CPU
+    notebooks: ClassVar[str | None] = None       # the notebooks ./runall.sh runs (a glob; None: by level)
 
     def __init__(self, data_dir: str | os.PathLike | None = None):
         self.data_dir = Path(data_dir) if data_dir else self.default_data_dir()
@@ -111,14 +114,26 @@ class Dataset:
         """Category of each instance, when the dataset has categories (None otherwise)."""
         return None
 
+    def distractors(self, count: int, backbone: str | None = None):
+        """The first ``count`` random distractor features (never positive), where the dataset can make them
+        (the tiny world renders and encodes them, cached); None otherwise."""
+        return None
+
+    def notebook_pattern(self) -> str:
+        """The notebooks ``./runall.sh`` runs for this dataset (a glob under notebooks/, without .ipynb)."""
+        return self.notebooks or (SEMANTIC_NOTEBOOKS if self.level == "semantic" else ALL_NOTEBOOKS)
+
     def figures_dir(self, out_dir: str | os.PathLike | None = None) -> Path:
         """Where ``./runall.sh`` writes this dataset's figures: under figures/, or OUTDIR/figures."""
         if self.figures_subdir is None:
-            return Path(out_dir or REPO / "out" / self.name) / "figures"
+            return Path(out_dir or REPO / "out" / self.name).resolve() / "figures"
         return FIGURES / self.figures_subdir if self.figures_subdir else FIGURES
 
 
 DATASETS: dict[str, type[Dataset]] = {}
+#: what ./runall.sh runs unless a dataset says otherwise: every notebook; at the semantic level only the one
+#: written for it (the others score i-CIR's way, per instance)
+ALL_NOTEBOOKS, SEMANTIC_NOTEBOOKS = "[0-9][0-9]_*", "13_semantic_vs_instance"
 
 
 def register_dataset(cls: type[Dataset]) -> type[Dataset]:
@@ -148,19 +163,16 @@ def get_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Dataset
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; registered: {', '.join(DATASETS)}. A new one is a "
                            "Dataset subclass passed to basic.datasets.register_dataset (in a module named by "
-                           "$BASIC_DATASETS to reach ./runall.sh and the notebooks)")
+                           "$BASIC_PLUGINS to reach ./runall.sh and the notebooks)")
     return DATASETS[name](data_dir)
 
 
 def _load_plugins() -> None:
-    """Import the modules named in $BASIC_DATASETS (comma-separated), which register more datasets."""
-    import importlib
-    for module in filter(None, (m.strip() for m in os.environ.get("BASIC_DATASETS", "").split(","))):
-        try:
-            importlib.import_module(module)
-        except ImportError as e:
-            raise DatasetError(f"$BASIC_DATASETS names {module!r}, which cannot be imported ({e}); put it on "
-                               "PYTHONPATH or fix the name") from None
+    from .plugins import PluginError, load_plugins
+    try:
+        load_plugins()
+    except PluginError as error:
+        raise DatasetError(str(error)) from None
 
 
 # ----------------------------------------------------------------------------- the built-in datasets
@@ -185,6 +197,7 @@ class TinyWorld(Dataset):
     default_backbone = "tiny"
     figures_subdir = ""
     publishes_notebooks = True
+    encoder_on_cpu = True
 
     def default_data_dir(self) -> Path:
         return Path(os.environ.get("BASIC_DATA_DIR") or REPO / "data" / "tiny")
@@ -222,6 +235,15 @@ class TinyWorld(Dataset):
             return Labels(self.root, d.queries, d.database)
         return super().labels()
 
+    def distractors(self, count: int, backbone: str | None = None):
+        """Random distractors from the tiny world's own generator (instances and categories not in the
+        benchmark, random conditions): rendered and encoded once, cached, resumable."""
+        if backbone not in (None, "tiny"):
+            return None
+        from .tinyworld import distractors as generator
+        generator.make(count, self.data_dir, progress=False)     # renders and encodes only what is missing
+        return generator.load(count, self.data_dir)
+
     def categories(self, instances) -> pd.Series | None:
         """The tiny world's instance ids are ``category_name``."""
         instances = pd.Index(sorted(set(instances)))
@@ -248,6 +270,7 @@ class ICIR(Dataset):
             "(docs/paper.md).")
     default_backbone = "clip"
     figures_subdir = "icir"
+    paper_comparable = True
 
     def default_data_dir(self) -> Path:
         return Path(os.environ.get("BASIC_ICIR_FEATURES") or REPO / "features" / "clip")
@@ -258,18 +281,29 @@ class ICIR(Dataset):
                 "then pass data_dir= (papermill: -p data_dir ...) or set $BASIC_ICIR_FEATURES (docs/realpath.md)")
 
     def labels(self) -> Labels:
-        """The images are looked for in $BASIC_ICIR_ROOT, else where the features say, else in the download
-        cache of ``basic.realpath``; without them, pictures show file names only."""
+        """The images are looked for in $BASIC_ICIR_ROOT, else where the features say, else where
+        ``basic.realpath`` puts either download (the tarball or the Hugging Face copy); without them, pictures
+        show file names only."""
         from .icir import load_icir
         features = self.load_features()
-        root = os.environ.get("BASIC_ICIR_ROOT") or features.meta.get("root")
-        if not root:
-            from .fetch import cache_dir
-            root = cache_dir() / "icir_v1.0.0" / "icir"          # where basic.realpath unpacks the tarball
-        if Path(root).is_dir():
-            d = load_icir(root)
-            return Labels(Path(root), d.queries, d.database)
+        for root in self.image_roots(features.meta.get("root")):
+            if root.is_dir():
+                try:
+                    d = load_icir(root)              # either layout: CSVs at the root or in annotations/
+                except (OSError, ValueError):
+                    continue
+                return Labels(root, d.queries, d.database)
         return Labels(None, features.queries, features.database)
+
+    @staticmethod
+    def image_roots(recorded: str | None = None) -> list[Path]:
+        """Where a copy of i-CIR's images may be, in the order looked at."""
+        from .fetch import ICIR_TARBALL, cache_dir
+        cache = cache_dir()
+        found = [os.environ.get("BASIC_ICIR_ROOT"), recorded,
+                 cache / ICIR_TARBALL.replace(".tar.gz", "") / "icir",     # basic.realpath --source tarball
+                 cache / "icir_hf"]                                       # basic.realpath --source hf
+        return [Path(r) for r in found if r]
 
 
 @register_dataset
@@ -284,3 +318,5 @@ class Golden(Dataset):
 
     def features_dir(self, backbone: str | None = None) -> Path:
         return self.data_dir
+
+from . import semantic as _semantic  # noqa: E402,F401  (registers the semantic-level datasets: basic/semantic.py)

@@ -40,15 +40,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import Features, atomic_write
+from .features import Features
+from .fileio import atomic_write
 
 #: JPEG draft decoding keeps at least this many times the model's input size (Pillow's thumbnail keeps 2)
 DRAFT_GAP = 2.0
 
-PAPER_BACKBONES = {
-    "clip": ("ViT-L-14", "openai"),
-    "siglip": ("hf-hub:timm/ViT-L-16-SigLIP-256", None),
-}
 
 
 class ImageReadError(RuntimeError):
@@ -80,12 +77,12 @@ class Backbone:
 
     @property
     def key(self) -> str:
-        """Identifies features: model name, weights (a local file by path, size and mtime), preprocessing,
-        precision, and on a GPU the weights' dtype and the JPEG decoding (CPU keys are as they always were)."""
+        """Identifies features: model name, weights (a local file by the sha256 of its bytes, so the key is the
+        same in every clone and changes when the file does), preprocessing, precision, and on a GPU the
+        weights' dtype and the JPEG decoding."""
         weights = self.pretrained
         if weights and os.path.isfile(weights):
-            stat = os.stat(weights)
-            weights = f"{os.path.abspath(weights)}:{stat.st_size}:{int(stat.st_mtime)}"
+            weights = f"sha256:{_file_sha256(weights)}"
         preprocess = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(self.preprocess))  # no memory addresses
         parts = [self.name, weights, preprocess, self.precision_for_device()]
         if self.half_weights:
@@ -135,6 +132,22 @@ class Backbone:
         except TypeError:
             tokens = self.tokenizer(texts)
         return tokens.to(self.device)
+
+
+_SHA256_SEEN: dict[tuple, str] = {}
+
+
+def _file_sha256(path) -> str:
+    """sha256 of a file's bytes, computed once per (path, size, mtime) in this process."""
+    stat = os.stat(path)
+    seen = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if seen not in _SHA256_SEEN:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _SHA256_SEEN[seen] = digest.hexdigest()
+    return _SHA256_SEEN[seen]
 
 
 def input_size(preprocess) -> int | None:
@@ -192,30 +205,29 @@ def load_backbone(name: str, pretrained: str | None = None, device=None, precisi
         raise ValueError(f"precision must be 'auto', 'fp16' or 'fp32', not {precision!r}")
     if decode not in ("auto", "draft", "full"):
         raise ValueError(f"decode must be 'auto', 'draft' or 'full', not {decode!r}")
-    if name == "tiny":
-        from .tinyworld.model import CHECKPOINT, load_tiny_clip  # imported only when asked for
-        checkpoint = str(pretrained or CHECKPOINT)     # the key then changes when the checkpoint does
-        model, preprocess, tokenizer = load_tiny_clip(str(device), checkpoint)
-        return _half(Backbone(model.eval(), preprocess, tokenizer, "tiny", checkpoint, device, precision,
-                              decode=decode))
+    from .backbones import backbone_names, find_backbone
+    entry = find_backbone(name)
     import open_clip
-    model_name, tag = PAPER_BACKBONES.get(name, (name, pretrained))
-    if name in PAPER_BACKBONES and pretrained is not None:
-        tag = pretrained
+    if entry is not None:
+        model_name, tag = entry.model, (pretrained if pretrained is not None else entry.pretrained)
+    else:
+        model_name, tag = name, pretrained
     if tag and not os.path.isfile(tag) and (os.sep in tag or tag.endswith((".pt", ".bin", ".safetensors"))):
         raise FileNotFoundError(f"checkpoint {tag} not found: give an existing file, an open_clip tag "
                                 f"(see open_clip.list_pretrained()), or no weights")
-    if model_name not in open_clip.list_models() and not model_name.startswith("hf-hub:"):
-        raise ValueError(f"unknown backbone {name!r}: use 'clip', 'siglip', 'tiny' or an open_clip model "
-                         f"name (open_clip.list_models(), e.g. 'ViT-B-32')")
-    model, _, preprocess = open_clip.create_model_and_transforms(model_name, pretrained=tag)
-    try:
-        tokenizer = open_clip.get_tokenizer(model_name)
-    except ImportError as error:         # SigLIP's tokenizer comes from transformers
-        raise ImportError(f"the tokenizer of {model_name} needs {error.name or 'a missing package'}: "
-                          "pip install -e '.[extract]' installs it (transformers, sentencepiece)") from error
+    loading = entry.prepare() if entry is not None and entry.prepare else nullcontext()
+    with loading:
+        if model_name not in open_clip.list_models() and not model_name.startswith("hf-hub:"):
+            raise ValueError(f"unknown backbone {name!r}: use one of {', '.join(backbone_names())} (basic.backbones) "
+                             "or an open_clip model name (open_clip.list_models(), e.g. 'ViT-B-32')")
+        model, _, preprocess = open_clip.create_model_and_transforms(model_name, pretrained=tag)
+        try:
+            tokenizer = entry.tokenizer() if entry is not None and entry.tokenizer else open_clip.get_tokenizer(model_name)
+        except ImportError as error:         # SigLIP's tokenizer comes from transformers
+            raise ImportError(f"the tokenizer of {model_name} needs {error.name or 'a missing package'}: "
+                              "pip install -e '.[extract]' installs it (transformers, sentencepiece)") from error
     model = model.to(device).eval()
-    return _half(Backbone(model, preprocess, tokenizer, name if name in PAPER_BACKBONES else model_name,
+    return _half(Backbone(model, preprocess, tokenizer, entry.name if entry is not None else model_name,
                           tag, device, precision, decode=decode))
 
 

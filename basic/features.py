@@ -27,14 +27,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .fileio import atomic_write, replace_folder  # noqa: F401  (atomic_write: re-exported for older imports)
 
 ARRAY_FIELDS = (
     "query_image", "query_text", "query_text_context", "db_image",
@@ -98,6 +98,8 @@ class Features:
     corpus_neg_prompts: np.ndarray | None = None
     synthetic_prompts: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    #: derived data computed once per object (label codes, norms...): owned and managed by the methods below
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         for name in ARRAY_FIELDS:
@@ -169,12 +171,20 @@ class Features:
         Arrays are treated as read-only (loaded ones are): derived data is keyed by the identity of
         the objects it was computed from.
         """
-        hit = self.__dict__.get(key)
+        hit = self._derived.get(key)
         if hit is not None and len(hit[0]) == len(sources) and all(a is b for a, b in zip(hit[0], sources)):
             return hit[1]
         value = compute()
-        self.__dict__[key] = (sources, value)
+        self._derived[key] = (sources, value)
         return value
+
+    def remember(self, key: str, sources: tuple, value) -> None:
+        """Store derived data known from elsewhere (a loaded folder's label codes and norms) as if computed."""
+        self._derived[key] = (sources, value)
+
+    def forget(self, key: str) -> None:
+        """Drop one piece of derived data, so that the next use computes it again."""
+        self._derived.pop(key, None)
 
     def label_codes(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Integer codes of a label column shared by queries and database: (query codes, db codes, names)."""
@@ -358,10 +368,10 @@ def _load_v2(cls, folder: Path, mmap: bool) -> "Features":
     features = cls(queries=queries, database=database, meta=meta, **arrays)
     for column, (q, d, names) in codes.items():
         if column != "path":
-            features.__dict__[f"_codes_{column}"] = ((features.queries, features.database), (q, d, names))
+            features.remember(f"_codes_{column}", (features.queries, features.database), (q, d, names))
     norms = _checked_norms(folder / fmt.get("db_norms", NORMS_FILE), features.db_image)
     if norms is not None:
-        features.__dict__["_db_norms"] = ((features.db_image,), norms)
+        features.remember("_db_norms", (features.db_image,), norms)
     return features
 
 
@@ -440,7 +450,7 @@ def convert(folder: str | os.PathLike, out: str | os.PathLike | None = None, ove
     target = folder if out is None else Path(out)
     if out is not None and not overwrite and is_features_folder(target):
         raise FileExistsError(f"{target} already holds features; choose another --out or pass --overwrite")
-    source.__dict__.pop("_db_norms", None)    # recompute, whatever was stored
+    source.forget("_db_norms")                # recompute, whatever was stored
 
     def write_and_check(tmp: Path) -> None:
         source._write_v2(tmp)
@@ -463,69 +473,12 @@ def _check_same(a: Features, b: Features, where: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- atomic writes
+#: the entries of a features folder: a save replaces these, and keeps whatever else the folder holds
 _OWN = {"meta.json", NORMS_FILE, LABELS_DIR, *OLD_FILES, *(f"{n}.npy" for n in ARRAY_FIELDS + PROMPT_FIELDS)}
 
 
 def _replace_folder(folder: Path, write) -> Path:
-    """Write a whole folder atomically: ``write(tmp)`` fills a temporary sibling, which then takes
-    ``folder``'s place (one atomic exchange where the OS offers it). Entries of an existing folder that
-    are not features files are moved into the new one; the old features files are deleted."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"{folder} exists and is not a folder")
-    for where in (folder, folder.parent):
-        # honour read-only marks even where permissions do not bind (root): the golden cases are read-only
-        if where.exists() and not where.stat().st_mode & 0o222:
-            raise PermissionError(f"{where} is read-only (mode {oct(where.stat().st_mode & 0o777)}): nothing was "
-                                  "written; write the features elsewhere (convert: --out NEW_FOLDER)")
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o755)                  # mkdtemp's 0700 would hide the folder from other users
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if not folder.exists():
-        os.rename(tmp, folder)
-        return folder
-    if not _exchange(tmp, folder):
-        _swap_by_renames(tmp, folder)
-    # tmp now holds the previous folder: keep what is not ours, drop the rest
-    for entry in tmp.iterdir():
-        if entry.name not in _OWN and not (folder / entry.name).exists():
-            os.replace(entry, folder / entry.name)
-    shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
-def _swap_by_renames(tmp: Path, folder: Path) -> None:
-    """Where no atomic exchange exists: move the old folder aside, the new one in, the old one to tmp."""
-    aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
-    old = aside / folder.name
-    os.rename(folder, old)
-    try:
-        os.rename(tmp, folder)
-    except BaseException:
-        os.rename(old, folder)
-        raise
-    os.rename(old, tmp)
-    aside.rmdir()
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unavailable."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+    return replace_folder(folder, write, own=_OWN)
 
 
 def read_labels(path: str | os.PathLike) -> pd.DataFrame:
@@ -534,26 +487,3 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: it must list instance,text,path for each row of features")
     return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file.
-
-    ``write`` receives the open file (text mode with newline="" unless ``binary``). The parent folder is
-    created; the file gets mode 0644 (mkstemp would leave 0600).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": ""})) as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-_atomic = atomic_write

@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .features import atomic_write
+from .fileio import atomic_write
 
 REFERENCE_COMMIT = "463cc1d4881854f9667977b6dab0e775902ea760"
 REFERENCE_URL = f"https://raw.githubusercontent.com/billpsomas/icir/{REFERENCE_COMMIT}/"
@@ -80,11 +80,14 @@ ASSETS = {
 
 
 def assets_for(backbone: str) -> list[str]:
-    """Names of the assets BASIC needs for one of the paper's backbones ('clip' or 'siglip')."""
-    if backbone not in ("clip", "siglip"):
-        raise ValueError(f"the reference ships LAION means and synthetic sets for 'clip' and 'siglip' only, not {backbone!r}")
-    return ["generic_subjects.csv", "generic_styles.csv", f"laion_1m_mean_{backbone}.pkl",
-            f"dataset_1_sd_{backbone}.pkl.npy"]
+    """Names of the assets BASIC needs with a registered backbone (basic.backbones) whose image mean and
+    synthetic set the reference ships ('clip' and 'siglip')."""
+    from .backbones import find_backbone, with_reference_assets
+    entry = find_backbone(backbone)
+    if entry is None or not entry.has_reference_assets:
+        raise ValueError(f"the reference ships LAION means and synthetic sets for {', '.join(with_reference_assets())} "
+                         f"only, not {backbone!r}")
+    return entry.assets
 
 
 # ---------------------------------------------------------------------------- cache

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .features import atomic_write
+from .fileio import atomic_write
 
 METRIC_LABEL = {"mmAP": "mmAP (%)", "mAP": "mAP (%)", "minmAP": "minmAP (%)"}
 REPO = Path(__file__).resolve().parent.parent
@@ -189,7 +189,7 @@ STATUS_COLOUR = {"positive": "tab:green", "hard negative": "tab:red", "other": "
 def retrieval_strip(axes, dataset, query: pd.Series, items: pd.DataFrame, status, titles=None) -> None:
     """One row of axes: the query image + text, then database items framed by status.
 
-    ``dataset``: a ``basic.profiles.Dataset`` (images drawn when it has a root, else a labelled box);
+    ``dataset``: a ``basic.datasets.Labels`` (images drawn when it has a root, else a labelled box);
     ``items``: database label rows; ``status``: 'positive' / 'hard negative' / 'other' per item.
     ``titles``: one title per item; by default '#rank text', for items given in rank order.
     """

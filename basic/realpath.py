@@ -28,14 +28,13 @@ def fetch_all(backbone: str, cache=None, source: str = "tarball", progressbar: b
         root = fetch.unpack_webdataset(fetch.fetch_icir_hf(cache, progressbar=progressbar))
     else:
         raise ValueError(f"source must be 'tarball' or 'hf', not {source!r}")
-    names = (fetch.assets_for(backbone) if backbone in ("clip", "siglip")
-             else ["generic_subjects.csv", "generic_styles.csv"])
+    from .backbones import CORPORA, find_backbone
+    entry = find_backbone(backbone)
+    names = entry.assets if entry is not None else list(CORPORA)    # an open_clip name: the corpora only
     assets = {name: fetch.fetch_asset(name, cache, progressbar=progressbar) for name in names}
-    found = {"root": root, "cache": cache, "corpus_pos": assets["generic_subjects.csv"],
-             "corpus_neg": assets["generic_styles.csv"], "image_mean": None, "synthetic": None}
-    if backbone in ("clip", "siglip"):
-        found["image_mean"] = assets[f"laion_1m_mean_{backbone}.pkl"]
-        found["synthetic"] = assets[f"dataset_1_sd_{backbone}.pkl.npy"]
+    found = {"root": root, "cache": cache, "corpus_pos": assets[CORPORA[0]], "corpus_neg": assets[CORPORA[1]],
+             "image_mean": assets.get(entry.image_mean) if entry is not None and entry.image_mean else None,
+             "synthetic": assets.get(entry.synthetic) if entry is not None and entry.synthetic else None}
     return found
 
 

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import safe_pickle
-from .features import Features, atomic_write
+from .features import Features
+from .fileio import atomic_write
 
 
 def _array(value, path=None, key: str | None = None) -> np.ndarray:
@@ -116,8 +117,18 @@ def reference_paths(root, backbone: str = "clip", dataset: str = "icir") -> dict
             "database": feats / dataset / f"database_{dataset}_features.pkl",
             "corpus_pos": feats / "corpus" / "generic_subjects.pkl",
             "corpus_neg": feats / "corpus" / "generic_styles.pkl",
-            "image_mean": root / "data" / "laion_mean" / f"laion_1m_mean_{backbone}.pkl",
-            "synthetic": root / "synthetic_data" / f"dataset_1_sd_{backbone}.pkl.npy"}
+            "image_mean": root / "data" / "laion_mean" / asset_name(backbone, "image_mean"),
+            "synthetic": root / "synthetic_data" / asset_name(backbone, "synthetic")}
+
+
+def asset_name(backbone: str, kind: str) -> str:
+    """The reference's file name of a backbone's image mean or synthetic set: the registry's (basic.backbones),
+    else the reference's naming pattern."""
+    from .backbones import find_backbone
+    entry = find_backbone(backbone)
+    if entry is not None and getattr(entry, kind):
+        return getattr(entry, kind)
+    return {"image_mean": f"laion_1m_mean_{backbone}.pkl", "synthetic": f"dataset_1_sd_{backbone}.pkl.npy"}[kind]
 
 
 def read_reference(query, database, corpus_pos=None, corpus_neg=None, image_mean=None, synthetic=None,

@@ -23,11 +23,8 @@ from . import equations as eq
 from . import validate
 from .config import Config
 from .features import Features, FeaturesError
-from .fusion import weicom, weighted_product, weighted_sum
+from .methods import get_method
 from .metrics import AP_FUNCTIONS, positive_ranks, precision_at_k, recall_at_k, summarize
-
-
-WEIGHTED = {"weicom": weicom, "weighted-sum": weighted_sum, "weighted-product": weighted_product}
 
 
 @dataclass
@@ -195,15 +192,15 @@ def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):
-    method = config.method
-    if method == "image":
-        return _db_dot(v, x_raw, norms, None), None
-    if method == "text":
-        return None, _db_dot(t, x_raw, norms, None)
-    if method in ("sum", "product") or method in WEIGHTED:
-        s = _db_dot(np.concatenate([v, t]), x_raw, norms, None)
-        return s[:len(v)], s[len(v):]
-    # ---- BASIC
+    """(s_v, s_t) of one instance: raw cosines of the sides the method needs, or BASIC's stage 1."""
+    method = get_method(config.method)
+    if not method.basic:
+        sides = [a for a, side in ((v, "image"), (t, "text")) if side in method.sides]
+        s = _db_dot(np.concatenate(sides) if len(sides) > 1 else sides[0], x_raw, norms, None)
+        s_v = s[:len(v)] if "image" in method.sides else None
+        s_t = s[len(s) - len(t):] if "text" in method.sides else None
+        return s_v, s_t
+    # ---- BASIC's stage 1 (C, X, P, Q, M and the clamp, as the config switches them)
     mean_image = mean_text = None
     if config.center:
         mean_text = shared.mean_text
@@ -232,19 +229,13 @@ def _instance_scores(v, t, x_raw, norms, config: Config, shared: Shared):
 
 # ----------------------------------------------------------------------------- stage 2
 def fuse(block: Block, config: Config) -> np.ndarray:
-    """Stage 2: one score per (query, database item) of the block."""
-    m = config.method
-    if m == "image":
-        return block.s_v
-    if m == "text":
-        return block.s_t
-    if m == "sum":
-        return block.s_v + block.s_t
-    if m == "product":
-        return eq.rectify(block.s_v) * eq.rectify(block.s_t)
-    if m in WEIGHTED:
-        return WEIGHTED[m](block.s_t, block.s_v, config.text_weight)
-    return eq.harris_fusion(block.s_t, block.s_v, config.harris_lambda)
+    """Stage 2: one score per (query, database item) of the block, by the method's fusion (basic.methods)."""
+    scores = get_method(config.method).fuse(block.s_t, block.s_v, config)
+    expected = (block.s_v if block.s_v is not None else block.s_t).shape
+    if getattr(scores, "shape", None) != expected:
+        raise ValueError(f"method {config.method!r}: its fusion returned shape {getattr(scores, 'shape', type(scores))}, "
+                         f"expected {expected} (one score per query and database item)")
+    return scores
 
 
 # ----------------------------------------------------------------------------- results
@@ -345,15 +336,20 @@ FUSION_PARAMETERS = ("harris_lambda", "text_weight")
 def sweep(features: Features, config: Config, parameter: str, values, ap: str = "trapezoid") -> pd.DataFrame:
     """mAP / mmAP / minmAP for each value of one parameter.
 
-    Fusion parameters (λ, the text weight of the weighted fusions) reuse the similarities; any other parameter (alpha, components,
-    expansion_k...) recomputes stage 1 per value. Returns one row per value.
+    Fusion parameters (λ, the text weight of the weighted fusions, and a registered method's own parameters,
+    ``basic.methods``) reuse the similarities; any other parameter (alpha, components, expansion_k...)
+    recomputes stage 1 per value. Returns one row per value.
     """
     values = list(values)
     rows = []
-    if parameter in FUSION_PARAMETERS:
+    own = get_method(config.method).params
+    if parameter in FUSION_PARAMETERS or parameter in own:
         blocks = similarity_blocks(features, config)
         for value in values:
-            cfg = config.replace(**{parameter: value})
+            if parameter in own:
+                cfg = config.replace(options={**dict(config.options), parameter: value})
+            else:
+                cfg = config.replace(**{parameter: value})
             rows.append({parameter: value, **score_blocks(blocks, cfg, len(features.query_image),
                                                          features.queries, ap).summary()})
     else:

@@ -42,6 +42,7 @@ import numpy as np
 from . import equations as eq
 from .config import Config, ConfigError
 from .features import Features, FeaturesError
+from .methods import get_method
 from .metrics import AP_FUNCTIONS, _PAD
 from .retrieval import Block, Result, _distinct_rows, _require, fuse, label_codes, prepare
 
@@ -339,9 +340,9 @@ def query_vectors(features: Features, config: Config, problem: Problem, index, o
     t = eq.l2_normalize(text, "query_text_context" if use_context else "query_text")
     v, v_of = _distinct_rows(v)
     t, t_of = _distinct_rows(t)
-    method = config.method
+    sides = get_method(config.method).sides
     if not config.is_basic:
-        return QueryVectors(None if method == "text" else v, v_of, None if method == "image" else t, None, None, t_of)
+        return QueryVectors(v if "image" in sides else None, v_of, t if "text" in sides else None, None, None, t_of)
     mean = None
     if config.center:
         mean = shared.mean_image
@@ -447,6 +448,40 @@ def _count_before(scores: np.ndarray, ids: np.ndarray, pos_s: np.ndarray, pos_i:
     return out
 
 
+def _order_keys(x: np.ndarray) -> np.ndarray:
+    """float32 -> int64 keys in the same order (all bits of negatives flipped, the sign bit of the rest set)."""
+    u = (np.asarray(x, dtype=np.float32) + np.float32(0.0)).view(np.uint32)      # -0.0 folded into +0.0
+    return np.where(u & np.uint32(0x80000000), ~u, u | np.uint32(0x80000000)).astype(np.int64)
+
+
+def _count_before_sorted(scores: np.ndarray, a: int, pos_s: np.ndarray, pos_i: np.ndarray) -> np.ndarray:
+    """``_count_before`` for a chunk of rows a..a+C-1 (ids ascending), by sorting each query's chunk once.
+
+    Cost ~ Q·C·log C instead of Q·P·C: what makes many positives per query (semantic-level CIR) affordable.
+    Ties (equal scores) follow the same rule: rows of the chunk before the positive count, found directly
+    for the rare positives inside the chunk that tie with another row."""
+    q, c = scores.shape
+    p = pos_s.shape[1]
+    scores = np.asarray(scores, dtype=np.float32)
+    offset = np.arange(q, dtype=np.int64)[:, None] << 32
+    flat = (np.sort(_order_keys(scores), axis=1) + offset).ravel()
+    keys = (_order_keys(pos_s) + offset).ravel()
+    right = np.searchsorted(flat, keys, side="right").reshape(q, p)
+    equal = right - np.searchsorted(flat, keys, side="left").reshape(q, p)
+    greater = ((np.arange(q, dtype=np.int64) + 1) * c)[:, None] - right
+    col = pos_i - a
+    tie = np.where(col >= c, equal, 0)                # a positive after the chunk: every equal row is before it
+    inside = (col >= 0) & (col < c) & (equal > 1)      # inside: only equal rows with a smaller id
+    if inside.any():
+        qi, pi = np.nonzero(inside)
+        columns = np.arange(c)
+        step = max(1, CHUNK_CELLS // max(1, c))
+        for s in range(0, len(qi), step):
+            i, j = qi[s:s + step], pi[s:s + step]
+            tie[i, j] = ((scores[i] == pos_s[i, j][:, None]) & (columns[None, :] < col[i, j][:, None])).sum(axis=1)
+    return greater + tie
+
+
 def _union(groups: list[np.ndarray]) -> np.ndarray:
     """Row-wise union of id arrays (-1 padded), as a (Q, C) array padded with -1."""
     ids = np.sort(np.concatenate(groups, axis=1), axis=1)
@@ -516,7 +551,11 @@ def _exhaustive_ranks(config, qv, problem: Problem, options: SearchOptions) -> n
                 pos_s[q_idx, p_idx] = fused[q_idx, pos[q_idx, p_idx] - a]
     for a in range(problem.index_start, rows.n, step):
         b = min(a + step, rows.n)
-        ranks += _count_before(_chunk_scores(config, qv, rows, a, b), np.arange(a, b), pos_s, pos)
+        chunk = _chunk_scores(config, qv, rows, a, b)
+        if 3 * pos.shape[1] < 2 * np.log2(max(b - a, 2)):       # few positives: count directly
+            ranks += _count_before(chunk, np.arange(a, b), pos_s, pos)
+        else:                                                    # many (semantic level): sort each chunk
+            ranks += _count_before_sorted(chunk, a, pos_s, pos)
     return np.where(pos >= 0, ranks, _PAD)
 
 
@@ -566,15 +605,17 @@ def evaluate_search(features: Features, config: Config | str = "basic", options:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The search options of ``python -m basic evaluate`` (defaults keep today's per-instance evaluation)."""
     g = parser.add_argument_group("search at scale (basic.search)")
-    g.add_argument("--database", default="instance", choices=DATABASES,
-                   help="instance: each query ranks its own instance's database (i-CIR, default); "
-                        "global: every query ranks the union of all instances' databases")
+    g.add_argument("--database", default=None, choices=DATABASES,
+                   help="instance: each query ranks its own instance's database (i-CIR); "
+                        "global: every query ranks the union of all instances' databases. Default: the "
+                        "folder's meta.json 'database' (global for semantic-level folders), else instance")
     g.add_argument("--distractors", help="features folder whose db_image rows join every query's database "
                                          "(never positive)")
     g.add_argument("--index", default="exact", choices=INDEXES, help="top-K search backend (default exact)")
-    g.add_argument("--candidates", default="1000",
-                   help="K: score exactly the union of the image-side and text-side top-K (default 1000); "
-                        "'all' scores every row (exhaustive)")
+    g.add_argument("--candidates", default=None,
+                   help="K: score exactly the union of the image-side and text-side top-K (default 1000, or the "
+                        "folder's meta.json 'candidates': 'all' for semantic-level folders); 'all' scores every "
+                        "row (exhaustive)")
     d = SearchOptions()
     for name, what in (("nlist", "IVF lists"), ("m", "PQ sub-vectors, must divide d (default: d / 4)"),
                        ("nbits", "bits per PQ code; 4 = fast scan"), ("nprobe", "lists probed per query"),
@@ -585,11 +626,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def wants_search(args) -> bool:
-    return getattr(args, "database", "instance") != "instance" or bool(getattr(args, "distractors", None))
+    return (getattr(args, "database", None) or "instance") != "instance" or bool(getattr(args, "distractors", None))
 
 
 def options_from_args(args) -> SearchOptions:
-    k = args.candidates
+    k = args.candidates if args.candidates is not None else "1000"
     if str(k).lower() == "all":
         k = None
     else:
@@ -597,8 +638,8 @@ def options_from_args(args) -> SearchOptions:
             k = int(k)
         except ValueError:
             raise SearchError(f"--candidates must be a positive integer or 'all', got {k!r}") from None
-    return SearchOptions(database=args.database, index=args.index, candidates=k, nlist=args.nlist, m=args.m,
-                         nbits=args.nbits, nprobe=args.nprobe, refine=args.refine)
+    return SearchOptions(database=args.database or "instance", index=args.index, candidates=k, nlist=args.nlist,
+                         m=args.m, nbits=args.nbits, nprobe=args.nprobe, refine=args.refine)
 
 
 def describe(options: SearchOptions, n_rows: int) -> list[tuple[str, str]]:

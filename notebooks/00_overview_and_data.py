@@ -37,12 +37,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.icir import is_hard_negative, statistics, summary
 from basic.plots import record, save_figure, save_table
 
-print(profiles.note(profile))
-data = profiles.dataset(profile, data_dir)
+notebook.setup(profile, data_dir, backbone)
+data = notebook.labels(profile, data_dir)
 print(f"{data.queries.instance.nunique()} instances, {len(data.queries)} composed queries, "
       f"{len(data.database)} database images" + ("" if data.root is None else " (with their images)"))
 

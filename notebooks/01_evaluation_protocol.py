@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import metrics, profiles
+from basic import metrics, notebook
 from basic.plots import record, save_figure
 
 # %% [markdown]
@@ -127,8 +127,7 @@ print(f"mAP = (10·0.9 + 0.1)/11 = {(10 * 0.9 + 0.1) / 11:.4f};  mmAP = (0.9 + 0
 # %%
 from basic.retrieval import evaluate
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 per_instance = features.queries.groupby("instance").size()
 rows = {}
 for name, preset in (("Text × Image", "product"), ("BASIC", "basic")):

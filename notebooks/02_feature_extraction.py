@@ -36,13 +36,12 @@ encode_demo = None        # None: re-encode one query only on the tiny profile (
 import numpy as np
 import pandas as pd
 
-from basic import profiles
+from basic import notebook
 from basic.features import ARRAY_FIELDS
 from basic.plots import record
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
-print("features folder:", profiles.features_dir(profile, data_dir, backbone).name)
+features = notebook.setup(profile, data_dir, backbone)
+print("features folder:", notebook.features_dir(profile, data_dir, backbone).name)
 pd.DataFrame([{"array": n, "shape": getattr(features, n).shape, "mean norm":
                float(np.linalg.norm(np.atleast_2d(getattr(features, n)), axis=1).mean())}
               for n in ARRAY_FIELDS if getattr(features, n) is not None])
@@ -67,10 +66,10 @@ import os
 # %%
 from basic.equations import l2_normalize
 
-run_demo = (profile == "tiny") if encode_demo is None else bool(encode_demo)
+run_demo = notebook.dataset(profile).encoder_on_cpu if encode_demo is None else bool(encode_demo)
 if run_demo:
     from basic.extract import encode_texts, load_backbone
-    model = load_backbone(backbone or profiles.DEFAULT_BACKBONE[profile], device="cpu")
+    model = load_backbone(backbone or notebook.default_backbone(profile), device="cpu")
     text = features.queries.text.iloc[0]
     fresh = encode_texts(model, [text])
     cos = float(l2_normalize(fresh)[0] @ l2_normalize(features.query_text[:1])[0])

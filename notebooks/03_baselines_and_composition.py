@@ -35,14 +35,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config
 from basic.fusion import composition_gain
 from basic.plots import record, save_figure, save_table, sweep_plot
 from basic.retrieval import evaluate, sweep
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 
 # %% [markdown]
 # ## Paper Table 1: the baselines and BASIC, beside the paper's numbers
@@ -54,7 +53,7 @@ reference = paper.table1()
 ours = pd.DataFrame([{"preset": m, **{k: 100 * v for k, v in evaluate(features, m).summary().items()}}
                      for m in reference.preset])
 table = reference.merge(ours, on="preset")[["method", "mmAP", "mAP", "minmAP", "paper_mmAP"]]
-table = table.rename(columns={"paper_mmAP": "paper i-CIR mmAP" + ("" if profile == "icir" else " (not comparable)")})
+table = table.rename(columns={"paper_mmAP": "paper i-CIR mmAP" + ("" if notebook.dataset(profile).paper_comparable else " (not comparable)")})
 save_table(table, "table1_main_results", figures_dir, note=f"Paper column: {reference.attrs['source']}.")
 display(Markdown(paper.ranking_statement(dict(zip(table.method, table.mmAP)),
                                          dict(zip(reference.method, reference.paper_mmAP)))))
@@ -103,7 +102,7 @@ fig.tight_layout()
 save_figure(fig, "fig6_composition", figures_dir)
 display(Markdown(paper.value_statement("Composition gain (best weighted mixture minus the better single modality)",
                                        overall_gain, paper_gain, unit="points", digits=1,
-                                       comparable=profile == "icir")
+                                       comparable=notebook.dataset(profile).paper_comparable)
                  + (" Both are positive: composing the two modalities beats either alone, here as in the paper."
                     if overall_gain > 0 and paper_gain > 0 else
                     " Here composing does not beat the better single modality, unlike the paper.")))

@@ -31,17 +31,16 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure
-from basic.retrieval import evaluate, group_by_instance, sweep
+from basic.retrieval import evaluate, group_by_instance, prepare, sweep
 # (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 
-mu_image = features.image_mean.astype(np.float32)
-mu_text = eq.l2_normalize(features.corpus_pos).mean(axis=0)
+shared = prepare(features, components("C"))      # what BASIC computes once for C: the two means
+mu_image, mu_text = shared.mean_image, shared.mean_text
 print(f"|μ_I| = {np.linalg.norm(mu_image):.3f}, |μ_T| = {np.linalg.norm(mu_text):.3f}, "
       f"cos(μ_I, μ_T) = {mu_image @ mu_text / np.linalg.norm(mu_image) / np.linalg.norm(mu_text):.3f}")
 

@@ -36,14 +36,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure, sweep_plot
-from basic.retrieval import evaluate, similarity_blocks, sweep
+from basic.retrieval import evaluate, prepare, similarity_blocks, sweep
 # (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 
 # %% [markdown]
 # ## The minima on the synthetic set, beside the paper's
@@ -51,17 +50,15 @@ features = profiles.load_features(profile, data_dir, backbone)
 # minima for CLIP ViT-L/14 on its synthetic set, after centering.
 
 # %%
-mu_image = features.image_mean.astype(np.float32)
-mu_text = eq.l2_normalize(features.corpus_pos).mean(axis=0)
-si = eq.center(eq.l2_normalize(features.synthetic_image), mu_image)
-st = eq.center(eq.l2_normalize(features.synthetic_text), mu_text)
-s_v_min, s_t_min = eq.min_similarities(si, st)
+shared = prepare(features, components("CM"))     # what BASIC computes once for C and M
+s_v_min, s_t_min = shared.min_stats               # eq.min_similarities on the centred synthetic pairs
+n_synthetic = len(shared.synthetic_image)
 minima = pd.DataFrame({"ours": {"s_v,min": s_v_min, "s_t,min": s_t_min},
                        "paper (CLIP ViT-L/14)": {"s_v,min": paper.value("minima.s_v_min"),
                                                  "s_t,min": paper.value("minima.s_t_min")}})
 p_v, p_t = minima.iloc[:, 1]
 display(Markdown(
-    f"**Paper vs here.** On {len(si)} synthetic pairs, s_v,min = {s_v_min:.3f} and s_t,min = {s_t_min:.3f}; the paper "
+    f"**Paper vs here.** On {n_synthetic} synthetic pairs, s_v,min = {s_v_min:.3f} and s_t,min = {s_t_min:.3f}; the paper "
     f"reports {p_v:.3f} and {p_t:.3f}. Here the text minimum is "
     f"{'below' if s_t_min < s_v_min else 'above'} the image minimum, "
     f"{'as' if (s_t_min < s_v_min) == (p_t < p_v) else 'unlike'} in the paper; the sizes differ "

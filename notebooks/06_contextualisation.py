@@ -32,14 +32,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure
 from basic.retrieval import evaluate, sweep
 # (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 if features.corpus_pos_prompts is not None:
     print("first objects of the corpus:", ", ".join(map(str, features.corpus_pos_prompts[:10])))
 text = features.queries.text.iloc[0]
@@ -94,10 +93,10 @@ table.round(2)
 # ```python
 # from basic.extract import contextualize, load_backbone
 #
-# if profile != "tiny":
-#     print("tiny profile only: this re-encodes texts with the tiny CLIP")
+# if not notebook.dataset(profile).encoder_on_cpu:
+#     print("re-encodes texts: only where the backbone runs on a CPU (the tiny world's tiny CLIP)")
 # else:
-#     model = load_backbone("tiny", device="cpu")
+#     model = load_backbone(notebook.default_backbone(profile), device="cpu")
 #     objects = [str(o) for o in features.corpus_pos_prompts]
 #     texts = features.queries.text.tolist()
 #     for name, corpus in (("with the header (reference)", objects), ("without the header", objects[1:])):
@@ -111,10 +110,10 @@ table.round(2)
 # ```python
 # from basic.extract import contextualize, load_backbone
 #
-# if profile != "tiny":
-#     print("tiny profile only: this re-encodes texts with the tiny CLIP")
+# if not notebook.dataset(profile).encoder_on_cpu:
+#     print("re-encodes texts: only where the backbone runs on a CPU (the tiny world's tiny CLIP)")
 # else:
-#     model = load_backbone("tiny", device="cpu")
+#     model = load_backbone(notebook.default_backbone(profile), device="cpu")
 #     objects = [str(o) for o in features.corpus_pos_prompts]
 #     texts = features.queries.text.tolist()
 #     for n in (1, 10, 100):

@@ -37,15 +37,14 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure, sweep_plot
-from basic.retrieval import evaluate, sweep
+from basic.retrieval import evaluate, prepare, sweep
 # (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
-mu_text = eq.l2_normalize(features.corpus_pos).mean(axis=0)
+features = notebook.setup(profile, data_dir, backbone)
+mu_text = prepare(features, components("C")).mean_text          # μ_T, as BASIC computes it once
 pos = eq.center(eq.l2_normalize(features.corpus_pos), mu_text)
 neg = eq.center(eq.l2_normalize(features.corpus_neg), mu_text)
 print(f"object corpus: {len(pos)} texts, condition corpus: {len(neg)} texts, d = {features.dim}")

@@ -31,20 +31,19 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from basic import equations as eq
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure, sweep_plot
 from basic.retrieval import evaluate, sweep
 # (np, pd, eq, Config, components, evaluate, sweep and features: also what the "Try it" exercises use)
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 
 # %%
 without, with_q = evaluate(features, components("CMHXP")), evaluate(features, components("CMHXPQ"))
 ladder = paper.table2().set_index("letters").paper_mmAP
 table = pd.DataFrame({"without Q (CMHXP)": without.summary(), "with Q (CMHXPQ)": with_q.summary()}).T * 100
-table["paper i-CIR mmAP" + ("" if profile == "icir" else " (not comparable)")] = [ladder["CMHXP"], ladder["CMHXPQ"]]
+table["paper i-CIR mmAP" + ("" if notebook.dataset(profile).paper_comparable else " (not comparable)")] = [ladder["CMHXP"], ladder["CMHXPQ"]]
 display(Markdown(paper.change_statement("Adding query expansion (CMHXP → CMHXPQ)",
                                         (table.mmAP.iloc[0], table.mmAP.iloc[1]), (ladder["CMHXP"], ladder["CMHXPQ"]))))
 table.round(2)

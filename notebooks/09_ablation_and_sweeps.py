@@ -42,14 +42,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import Config, components
 from basic.plots import record, save_figure, save_table, sweep_plot
 from basic.retrieval import evaluate, sweep
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
-paper_column = "paper i-CIR mmAP" + ("" if profile == "icir" else " (not comparable)")
+features = notebook.setup(profile, data_dir, backbone)
+paper_column = "paper i-CIR mmAP" + ("" if notebook.dataset(profile).paper_comparable else " (not comparable)")
 
 # %% [markdown]
 # ## 1. The cumulative ladder (Table 2)
@@ -70,7 +69,7 @@ ladder["same way as the paper"] = [""] + [
     zip(ladder["Δ mmAP"].iloc[1:], ladder["Δ paper"].iloc[1:])]
 ladder = ladder[["components", "step", "mmAP", "Δ mmAP", paper_column, "Δ paper", "same way as the paper", "mAP", "minmAP"]]
 save_table(ladder, "table2_ablation", figures_dir, note=f"Paper column: {reference.attrs['source']}. "
-           "Δ: change from the row above. " + ("" if profile == "icir" else
+           "Δ: change from the row above. " + ("" if notebook.dataset(profile).paper_comparable else
            "Ours are the tiny world's numbers: compare directions, not sizes."))
 agree = int((ladder["same way as the paper"] == "yes").sum())
 first, last = ladder.iloc[0], ladder.iloc[-1]

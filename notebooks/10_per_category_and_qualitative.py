@@ -26,13 +26,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.icir import is_hard_negative
 from basic.plots import record, retrieval_strip, save_figure, save_table
 from basic.retrieval import evaluate
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 methods = {"Image": "image", "Text": "text", "Text×Image": "product", "WeiCom": "weicom", "BASIC": "basic"}
 results = {name: evaluate(features, preset, keep_scores=name in ("Text×Image", "BASIC")) for name, preset in methods.items()}
 
@@ -44,7 +43,7 @@ results = {name: evaluate(features, preset, keep_scores=name in ("Text×Image", 
 
 # %%
 per_instance = pd.DataFrame({n: 100 * r.per_instance().mean_ap for n, r in results.items()})
-cats = profiles.categories(per_instance.index, profile)
+cats = notebook.categories(per_instance.index, profile)
 if cats is not None:
     per_cat = per_instance.groupby(cats.reindex(per_instance.index)).mean().sort_values("BASIC")
     fig, ax = plt.subplots(figsize=(12, 4.4))
@@ -71,7 +70,7 @@ display(Markdown(paper.ranking_statement({n: 100 * r.mmAP for n, r in results.it
 # The queries where BASIC gains most over the product, and the one where it does worst.
 
 # %%
-data = profiles.dataset(profile, data_dir)
+data = notebook.labels(profile, data_dir)
 lookup = data.database.set_index("path") if data.root is not None else None
 gain = results["BASIC"].ap - results["Text×Image"].ap
 picks = list(np.argsort(-gain, kind="stable")[:n_examples - 1]) + [int(np.argmin(results["BASIC"].ap))]

@@ -42,13 +42,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from basic import paper, profiles
+from basic import notebook, paper
 from basic.config import ABLATION_ROWS, components, preset
 from basic.plots import save_figure, save_table
 from basic.retrieval import evaluate
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 n = len(features.queries)
 print(f"{n} queries; machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}")
 
@@ -64,14 +63,14 @@ def best_time(fn):
 # ## 1. Query-side encoding (tiny CLIP)
 
 # %%
-run_encoding = (profile == "tiny") if time_encoding is None else bool(time_encoding)
+run_encoding = notebook.dataset(profile).encoder_on_cpu if time_encoding is None else bool(time_encoding)
 encoding = {}
 if run_encoding:
     import torch
 
     from basic.extract import contextualize, encode_images, encode_texts, load_backbone
-    model = load_backbone(backbone or profiles.DEFAULT_BACKBONE[profile], device="cpu")
-    data = profiles.dataset(profile, data_dir)
+    model = load_backbone(backbone or notebook.default_backbone(profile), device="cpu")
+    data = notebook.labels(profile, data_dir)
     query = data.queries.iloc[0]
     image = data.image_path(query.path)
     objects = [str(o) for o in features.corpus_pos_prompts]
@@ -106,7 +105,7 @@ table = pd.concat([speed.assign(**{"total (ms per query)": np.nan, "source": "he
                    pd.DataFrame([{"method": "BASIC end to end (encoding + scoring)", "scoring (µs per query)": 1000 * scoring_basic,
                                   "mmAP": float(speed.set_index("method").loc["CMHXPQ", "mmAP"]),
                                   "total (ms per query)": encode_basic + scoring_basic,
-                                  "source": f"here, {profiles.DEFAULT_BACKBONE[profile] or 'backbone'} encoder on this CPU"},
+                                  "source": f"here, {notebook.default_backbone(profile) or 'backbone'} encoder on this CPU"},
                                  {"method": "BASIC (paper, Fig. E5)", "scoring (µs per query)": np.nan,
                                   "mmAP": paper.value("table1.basic"), "total (ms per query)": paper.value("figE5.latency_ms"),
                                   "source": "paper: i-CIR, CLIP ViT-L/14, the paper's hardware"}])], ignore_index=True)

@@ -38,22 +38,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from basic import profiles
+from basic import notebook
 from basic.config import preset
 from basic.distractor_curve import crossing, curve, default_counts
 from basic.features import Features
 from basic.plots import record, save_figure, save_table
 
-print(profiles.note(profile))
-features = profiles.load_features(profile, data_dir, backbone)
+features = notebook.setup(profile, data_dir, backbone)
 if distractors_dir is not None:
     distractors = Features.load(distractors_dir).db_image[:count]
-elif profile == "tiny":
-    from basic.tinyworld import distractors as generator
-    generator.make(count, data_dir, progress=False)          # cached: renders and encodes only what is missing
-    distractors = generator.load(count, data_dir)
-else:
-    distractors = None
+else:   # the tiny world renders its own (cached: only what is missing is rendered and encoded)
+    distractors = notebook.dataset(profile, data_dir).distractors(count, backbone)
+if distractors is None:
     print(f"No random distractors for the {profile} profile: pass distractors_dir= (a features folder of, e.g., "
           "LAION image features from the same backbone) to draw the curve.")
 

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from anywhere: the repository's basic
+from basic.fileio import atomic_write  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 KEEP_NOTEBOOK_METADATA = ("jupytext", "kernelspec")
@@ -61,9 +64,7 @@ def publish(executed: Path, into: Path = NOTEBOOKS) -> bool:
     text = nbformat.writes(new) + "\n"
     if target.read_text(encoding="utf-8") == text:
         return False
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write(target, lambda f: f.write(text.encode("utf-8")), binary=True)
     source = target.with_suffix(".py")
     if source.is_file():
         os.utime(source)          # the text source stays the newer of the pair (jupytext)

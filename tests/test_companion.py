@@ -1,4 +1,4 @@
-"""The companion's own pieces: profiles, plot helpers, the notebooks' shape, runall.sh's contract."""
+"""The companion's own pieces: datasets as the notebooks see them, plot helpers, the notebooks' shape, runall.sh's contract."""
 import ast
 import json
 import re
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from basic import profiles
+from basic import notebook
+from basic.datasets import DatasetError
 from basic.plots import markdown_table, record, save_figure, save_table, write_summary
 from conftest import REPO, make_features
 
@@ -18,24 +19,24 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECK = "# NBVAL_CHECK_OUTPUT"
 
 
-def test_profiles_unknown_and_missing(tmp_path):
-    with pytest.raises(profiles.ProfileError, match="unknown dataset"):
-        profiles.load_features("imagenet")
-    with pytest.raises(profiles.ProfileError, match="basic.realpath"):
-        profiles.load_features("icir", data_dir=tmp_path / "nothing")
+def test_unknown_and_missing_datasets(tmp_path):
+    with pytest.raises(DatasetError, match="unknown dataset 'imagenet'; registered: tiny, icir, golden"):
+        notebook.setup("imagenet")
+    with pytest.raises(DatasetError, match="basic.realpath"):
+        notebook.setup("icir", data_dir=tmp_path / "nothing")
 
 
-def test_icir_profile_reads_a_features_folder(tmp_path):
+def test_icir_reads_a_features_folder(tmp_path, capsys):
     folder = make_features().save(tmp_path / "clip")
-    features = profiles.load_features("icir", data_dir=folder)
-    assert len(features.queries) == 12
-    data = profiles.dataset("icir", data_dir=folder)
+    features = notebook.setup("icir", data_dir=folder)
+    assert len(features.queries) == 12 and "Real i-CIR" in capsys.readouterr().out
+    data = notebook.labels("icir", data_dir=folder)
     assert data.root is None and len(data.database) == len(features.database)
-    assert profiles.categories(features.queries.instance, "icir") is None
+    assert notebook.categories(features.queries.instance, "icir") is None
 
 
 def test_tiny_categories_come_from_the_ids():
-    cats = profiles.categories(["mug_kimo", "mug_zora", "car_bab"], "tiny")
+    cats = notebook.categories(["mug_kimo", "mug_zora", "car_bab"], "tiny")
     assert cats.to_dict() == {"car_bab": "car", "mug_kimo": "mug", "mug_zora": "mug"}
 
 
@@ -122,12 +123,6 @@ def test_readme_lists_every_notebook():
     readme = (REPO / "README.md").read_text()
     for path in NOTEBOOKS:
         assert f"`{path.stem}`" in readme, f"README.md's notebook table misses {path.stem}"
-
-
-def test_runall_rejects_an_unknown_profile():
-    done = subprocess.run(["bash", str(REPO / "runall.sh"), "nonsense"], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "BASIC_PYTHON": "python3"})
-    assert done.returncode == 2 and "usage" in done.stderr
 
 
 def test_runall_names_the_failing_notebook(tmp_path):

@@ -334,3 +334,19 @@ def test_extract_command_line(assets, tmp_path, capsys):
     bad = [str(tmp_path / "nope.csv") if a == str(assets["corpus"]) else a for a in argv]
     assert extract.main(bad + ["--out", str(tmp_path / "out2")]) == 2
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_backbone_key_follows_the_weights_bytes_not_their_path_or_time(tmp_path):
+    """The same checkpoint in another clone (another path, a fresh mtime) gives the same key; other bytes do not."""
+    import os
+
+    from basic.extract import Backbone
+    a, b = tmp_path / "a" / "w.pt", tmp_path / "b" / "w.pt"
+    for path in (a, b):
+        path.parent.mkdir()
+        path.write_bytes(b"weights" * 100)
+    os.utime(b, (1, 1))
+    key = lambda path: Backbone(None, None, None, "m", str(path), "cpu").key
+    assert key(a) == key(b)
+    b.write_bytes(b"other weights")
+    assert key(a) != key(b)

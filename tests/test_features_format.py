@@ -10,6 +10,7 @@ import pytest
 
 from basic import equations as eq
 from basic import features as F
+from basic import fileio
 from basic.features import Features, FeaturesError, convert, folder_format, is_features_folder
 from basic.retrieval import evaluate
 
@@ -239,7 +240,7 @@ def test_killed_save_leaves_the_old_folder(small, tmp_path):
 @pytest.mark.parametrize("atomic_exchange", [True, False])
 def test_overwrite_swaps_whole_folders(small, tmp_path, monkeypatch, atomic_exchange):
     if not atomic_exchange:
-        monkeypatch.setattr(F, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(fileio, "_exchange", lambda a, b: False)
     folder = write_old_format(small, tmp_path / "f")
     (folder / ".cache").mkdir()
     other = make_features(seed=1, db_per=60)

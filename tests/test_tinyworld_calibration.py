@@ -10,11 +10,11 @@ pytest.importorskip("open_clip")
 
 @pytest.fixture(scope="module")
 def measured():
+    from basic.datasets import get_dataset
     from basic.features import Features
-    from basic.profiles import build_tiny
     from basic.tinyworld.calibrate import baselines, geometry
 
-    features = Features.load(build_tiny(quiet=True))
+    features = Features.load(get_dataset("tiny").prepare(quiet=True))
     return baselines(features), geometry(features), features
 
 

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..features import atomic_write, is_features_folder
+from ..features import is_features_folder
+from ..fileio import atomic_write
 from .captions import prompt
 from .data import VERSION, data_dir, world_dir
 from .render import render
@@ -324,17 +325,25 @@ def build(data=None, out=None, seed: int = WORLD_SEED, workers: int = 2, overwri
     return out
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld build", description=__doc__.split("\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `python -m basic.tinyworld build`."""
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
     ap.add_argument("--out", default=None, help=f"features folder (default DATA/{VERSION}/features/tiny)")
     ap.add_argument("--seed", type=int, default=WORLD_SEED)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--overwrite", action="store_true", help="replace an existing features folder")
     ap.add_argument("--no-extract", action="store_true", help="only render the benchmark and assets")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def run(args: argparse.Namespace):
     out = build(args.data, args.out, args.seed, args.workers, args.overwrite, not args.no_extract)
     print(out)  # the last line of standard output: the features folder
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld build", description=__doc__.split("\n")[0])
+    return run(add_arguments(ap).parse_args(argv))
 
 
 if __name__ == "__main__":

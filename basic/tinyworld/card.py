@@ -11,6 +11,7 @@ One command reproduces every number: ``python -m basic.tinyworld card`` (after `
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .. import paper
+from ..fileio import atomic_write
+from ..methods import METHODS
 from .data import REPO, VERSION, world_dir
 from .world import (BENCHMARK_PER_CATEGORY, CATEGORIES, CONDITIONS, INSTANCES_PER_CATEGORY, LOOKALIKE_GROUP,
                     WORLD_SEED, make_instances, rng_for)
@@ -105,9 +108,8 @@ def examples_figure(path: Path = EXAMPLES, seed: int = WORLD_SEED) -> Path:
     keys = ["neutral"] + [c.key for c in CONDITIONS]
     rows = [np.concatenate([render_array(inst, k, (seed, "card", inst.id, k)) for k in keys], 1)
             for inst in insts[0:4] + insts[24:128:26]]
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(np.concatenate(rows, 0)).quantize(256).save(tmp, optimize=True)
-    tmp.replace(path)
+    picture = Image.fromarray(np.concatenate(rows, 0)).quantize(256)
+    atomic_write(path, lambda f: picture.save(f, format="PNG", optimize=True), binary=True)
     return path
 
 
@@ -153,7 +155,7 @@ PAPER_LADDER = {k: paper.value(f"table2.{k}") for k in ("none", "C", "CM", "CMH"
 PAPER_MINIMA = {"s_v,min": paper.value("minima.s_v_min"), "s_t,min": paper.value("minima.s_t_min")}
 PAPER_GAIN = paper.value("fig6.composition_gain")
 LADDER = ("none", "C", "CM", "CMH", "CMHX", "CMHXP", "CMHXPQ")
-NAMES = {"text": "Text", "image": "Image", "sum": "Text + Image", "product": "Text × Image", "weicom": "WeiCom",
+NAMES = {**{name: method.label for name, method in METHODS.items()},   # the method table's labels
          "ablation-CMHXPQ": "BASIC (CMHXPQ)", "ablation-CMHXP": "BASIC without QE (CMHXP)"}
 COMPONENT = {"C": "centering", "M": "min-normalisation", "H": "Harris fusion", "X": "contextualisation",
              "P": "contrastive projection", "Q": "query expansion"}
@@ -252,10 +254,8 @@ def composition_figure(base: dict, path: Path) -> Path:
                  fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"), binary=True)
     plt.close(fig)
-    tmp.replace(path)
     return path
 
 
@@ -422,22 +422,22 @@ alt-texts: the instance's name 30% of the time, a generic word 15%, otherwise th
 {build_line}
 Measured in {m['seconds']:.0f} s on this machine (2 CPU cores) by `python -m basic.tinyworld card`.
 """
-    tmp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(text))
     return path
 
 
-def main(argv=None):
-    from .build import features_folder
-    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld card")
+def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `python -m basic.tinyworld card`."""
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
     ap.add_argument("--features", default=None, help=f"features folder (default DATA/{VERSION}/features/tiny)")
     ap.add_argument("--card", default=str(CARD))
     ap.add_argument("--json", default=None, help="also write the numbers as JSON here")
     ap.add_argument("--no-basic", action="store_true", help="calibration only: do not run BASIC")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def run(args: argparse.Namespace):
+    from .build import features_folder
     root = world_dir(args.data)
     m = measure(root, Path(args.features) if args.features else features_folder(args.data),
                 with_basic=not args.no_basic)
@@ -447,11 +447,16 @@ def main(argv=None):
         composition_figure(m["baselines"], CARD.parent / "tinyworld_composition.png")
     if args.json:
         keep = {"baselines": m["baselines"], "geometry": m["geometry"], "ladder": m.get("ladder"),
-                "targets": [t.__dict__ for t in m["targets"]], "zero_shot": m["zero_shot"]}
-        Path(args.json).write_text(json.dumps(keep, indent=2, default=str))
+                "targets": [dataclasses.asdict(t) for t in m["targets"]], "zero_shot": m["zero_shot"]}
+        atomic_write(args.json, lambda f: json.dump(keep, f, indent=2, default=str))
     print(f"wrote {path}", file=sys.stderr)
     for t in m["targets"]:
         print(f"{'ok  ' if t.ok else 'MISS'} {t.name}: {t.value:.3f} ({t.rule})", file=sys.stderr)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld card")
+    return run(add_arguments(ap).parse_args(argv))
 
 
 if __name__ == "__main__":

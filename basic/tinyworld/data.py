@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..features import atomic_write
+from ..fileio import atomic_write
 from .captions import caption
 from .render import render_array
 from .world import CONDITIONS, WORLD_SEED, make_instances, rng_for

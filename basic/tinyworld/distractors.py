@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..features import Features, atomic_write
+from ..features import Features
+from ..fileio import atomic_write
 from . import world
 from .render import render
 
@@ -156,14 +157,22 @@ class _Serial:
         return map(fn, items)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld distractors", description=__doc__.split("\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `python -m basic.tinyworld distractors`."""
     ap.add_argument("--count", type=int, required=True, help="number of distractors (the first N of the sequence)")
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
     ap.add_argument("--workers", type=int, default=2, help="rendering processes")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def run(args: argparse.Namespace):
     out = make(args.count, args.data, workers=args.workers)
     print(f"{args.count:,} distractors: features folder {out}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld distractors", description=__doc__.split("\n")[0])
+    return run(add_arguments(ap).parse_args(argv))
 
 
 if __name__ == "__main__":

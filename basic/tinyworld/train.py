@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..fileio import atomic_write
 from .data import build_pretrain, load_pretrain, world_dir
 from .model import CHECKPOINT, create_untrained
 
@@ -60,10 +59,7 @@ def clip_loss(img, txt, scale, cap_id):
 
 
 def _atomic_torch_save(obj, path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(obj, f), binary=True)
 
 
 def export_fp16(model, path: Path):
@@ -72,8 +68,8 @@ def export_fp16(model, path: Path):
     return path
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld train", description=__doc__.split("\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `python -m basic.tinyworld train`."""
     ap.add_argument("--data", default=None, help="data folder (default data/tiny or $BASIC_DATA_DIR)")
     ap.add_argument("--n-images", type=int, default=100_000)
     ap.add_argument("--steps", type=int, default=2000)
@@ -93,7 +89,10 @@ def main(argv=None):
     ap.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this wall time")
     ap.add_argument("--out", default=None, help="run folder (default DATA/train)")
     ap.add_argument("--export", action="store_true", help=f"write fp16 weights to {CHECKPOINT}")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def run(args: argparse.Namespace):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -107,7 +106,10 @@ def main(argv=None):
         with open(log_path, "a") as f:
             f.write(line + "\n")
 
-    log("command: python -m basic.tinyworld train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])))
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "command")}
+    log("command: python -m basic.tinyworld train " + " ".join(
+        f"--{k.replace('_', '-')}" if v is True else f"--{k.replace('_', '-')} {shlex.quote(str(v))}"
+        for k, v in options.items() if v not in (None, False)))
     build_pretrain(n=args.n_images, root=args.data)
     images, inst, cond, caps = load_pretrain(n=args.n_images, root=args.data)
     images = torch.from_numpy(images)
@@ -191,6 +193,11 @@ def pd_factorize(values):
     import pandas as pd
     codes, uniques = pd.factorize(pd.Series(values), sort=True)
     return codes.astype(np.int64), np.asarray(uniques)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m basic.tinyworld train", description=__doc__.split("\n")[0])
+    return run(add_arguments(ap).parse_args(argv))
 
 
 if __name__ == "__main__":
