@@ -5,7 +5,6 @@ import hashlib
 import io
 import json
 import tarfile
-from pathlib import Path
 
 import pytest
 
@@ -134,9 +133,10 @@ def test_missing_file_on_server_is_reported(tmp_path, fixture_assets):
 
 
 # ---------------------------------------------------------------------------- i-CIR tarball
-def make_tar(entries: dict[str, bytes], extra=None) -> bytes:
+def make_tar(entries: dict[str, bytes], extra=None, mode: str = "w:gz") -> bytes:
+    """A tar archive (gzipped unless ``mode="w"``) of ``entries`` {name: bytes}, plus ``extra`` TarInfos."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
         for name, data in entries.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from basic.fetch import FetchError, git_blob_id
 from basic.search import SearchOptions, evaluate_search
 sys.path.insert(0, str(Path(__file__).parent))
 from loopback import Loopback, closed_port_url  # noqa: E402
+from test_fetch import make_tar  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -175,13 +175,7 @@ def zipped(files: dict[str, bytes]) -> bytes:
 
 
 def tarred(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return make_tar(files, mode="w")               # ImageNet-R's and ILSVRC's archives are plain tars
 
 
 def lines(rows) -> bytes:
