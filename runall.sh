@@ -39,7 +39,7 @@ FIG="${BASIC_FIGURES_DIR:-$FIG}"
 mkdir -p "$FIG/results"
 # the notebooks: the dataset's own set (all of them; at the semantic level only notebook 13), or BASIC_NOTEBOOKS
 SUBSET=0
-[ -n "${BASIC_NOTEBOOKS:-}" ] || [ "$NOTEBOOKS" != "[0-9][0-9]_*" ] && SUBSET=1
+[ -n "${BASIC_NOTEBOOKS:-}" ] || [ "$EVERY_NOTEBOOK" = 0 ] && SUBSET=1
 PATTERN="${BASIC_NOTEBOOKS:-$NOTEBOOKS}"
 [ "$SUBSET" = 1 ] || rm -f "$FIG"/results/*.csv     # a full run starts the records afresh
 

@@ -123,7 +123,7 @@ def cmd_presets(args) -> int:
 def cmd_datasets(args) -> int:
     import shlex
 
-    from .datasets import dataset_names, get_dataset
+    from .datasets import ALL_NOTEBOOKS, dataset_names, get_dataset
     if args.name is None:
         for name in dataset_names():
             d = get_dataset(name)
@@ -139,6 +139,7 @@ def cmd_datasets(args) -> int:
         print(f"PUBLISH={int(dataset.publishes_notebooks)}")
         print(f"LEVEL={shlex.quote(dataset.level)}")
         print(f"NOTEBOOKS={shlex.quote(dataset.notebook_pattern())}")
+        print(f"EVERY_NOTEBOOK={int(dataset.notebook_pattern() == ALL_NOTEBOOKS)}")
     else:
         print(f"{dataset.name}: {dataset.note}\nlevel: {dataset.level} (database: {dataset.database})\n"
               f"features: {dataset.features_dir()}")
@@ -173,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     what = ds.add_mutually_exclusive_group()
     what.add_argument("--prepare", action="store_true", help="build its features if it can (the tiny world); "
                                                              "print the features folder")
-    what.add_argument("--shell", metavar="OUTDIR", help="print FIG=, PUBLISH=, LEVEL= and NOTEBOOKS= lines for ./runall.sh")
+    what.add_argument("--shell", metavar="OUTDIR", help="print FIG=, PUBLISH=, LEVEL=, NOTEBOOKS= and EVERY_NOTEBOOK= lines for ./runall.sh")
     ds.set_defaults(func=cmd_datasets)
     sub.add_parser("realpath", help="fetch i-CIR and the assets, then extract features (needs internet)")
     sub.add_parser("extract", help="extract features of a local i-CIR-layout dataset with open_clip")

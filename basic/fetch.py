@@ -290,6 +290,18 @@ def fetch_asset(name: str, cache: str | os.PathLike | None = None, *, base_url: 
     return path
 
 
+def fetch_basic_assets(backbone: str, cache: str | os.PathLike | None = None, progressbar: bool = True) -> dict:
+    """BASIC's assets for ``backbone``: the two corpora, and its image mean and synthetic set where the reference
+    ships them (``basic.backbones``; None otherwise). Returns {corpus_pos, corpus_neg, image_mean, synthetic}."""
+    from .backbones import CORPORA, find_backbone
+    entry = find_backbone(backbone)
+    names = entry.assets if entry is not None else list(CORPORA)    # an open_clip name: the corpora only
+    got = {name: fetch_asset(name, cache, progressbar=progressbar) for name in names}
+    return {"corpus_pos": got[CORPORA[0]], "corpus_neg": got[CORPORA[1]],
+            "image_mean": got.get(entry.image_mean) if entry is not None and entry.image_mean else None,
+            "synthetic": got.get(entry.synthetic) if entry is not None and entry.synthetic else None}
+
+
 def fetch_assets(backbone: str, cache: str | os.PathLike | None = None, **kwargs) -> dict[str, Path]:
     """Fetch every asset BASIC needs for ``backbone`` ('clip' or 'siglip'); returns name -> path."""
     return {name: fetch_asset(name, cache, **kwargs) for name in assets_for(backbone)}
@@ -309,6 +321,17 @@ def parse_checksum_file(text: str, filename: str) -> str:
 
 def _is_sha256(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def check_members(members, root: Path, archive) -> None:
+    """Refuse an archive whose members (TarInfo or ZipInfo) point outside ``root`` or are links or devices."""
+    for member in members:
+        name = getattr(member, "name", None) or member.filename
+        target = (root / name).resolve()
+        if name.startswith(("/", "\\")) or not (target == root or root in target.parents):
+            raise FetchError(f"{archive}: refusing to extract {name!r}, it points outside the target folder")
+        if isinstance(member, tarfile.TarInfo) and not (member.isfile() or member.isdir()):
+            raise FetchError(f"{archive}: refusing to extract {name!r}: links and special files are not allowed")
 
 
 def safe_extract(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
@@ -335,12 +358,7 @@ def safe_extract(tar_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
             except (tarfile.TarError, EOFError, OSError) as error:
                 raise FetchError(f"{tar_path} is a damaged tar archive ({error}); delete it and fetch it "
                                  "again") from None
-            for member in members:
-                target = (root / member.name).resolve()
-                if member.name.startswith(("/", "\\")) or not (target == root or root in target.parents):
-                    raise FetchError(f"{tar_path}: refusing to extract {member.name!r}, it points outside the target folder")
-                if not (member.isfile() or member.isdir()):
-                    raise FetchError(f"{tar_path}: refusing to extract {member.name!r}: links and special files are not allowed")
+            check_members(members, root, tar_path)
             tar.extractall(root, members=members, filter="data")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -288,13 +288,6 @@ def _check_recorded(path: Path, key: str, cache) -> None:
                          f"{Path(cache) / 'assets' / 'checksums.json'} to accept this one")
 
 
-def _inside(root: Path, name: str) -> Path:
-    target = (root / name).resolve()
-    if name.startswith(("/", "\\")) or not (target == root or root in target.parents):
-        raise FetchError(f"refusing to unpack {name!r}: it points outside {root}")
-    return target
-
-
 def unpack(archive: Path, dest: Path) -> None:
     """Unpack a zip or tar below ``dest`` (refusing paths outside it, links and devices)."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -302,16 +295,12 @@ def unpack(archive: Path, dest: Path) -> None:
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as z:
-                for info in z.infolist():
-                    _inside(root, info.filename)
+                fetch.check_members(z.infolist(), root, archive)
                 z.extractall(root)
             return
         with tarfile.open(archive) as tar:
             members = tar.getmembers()
-            for m in members:
-                _inside(root, m.name)
-                if not (m.isfile() or m.isdir()):
-                    raise FetchError(f"{archive}: refusing {m.name!r}: links and special files are not allowed")
+            fetch.check_members(members, root, archive)
             tar.extractall(root, members=members, filter="data")
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
         raise FetchError(f"{archive} is not a readable archive ({error}); delete it and fetch it again") from None
@@ -467,19 +456,6 @@ def extract_semantic(backbone, name: str, root, out_dir, corpus_pos_csv, corpus_
     return features
 
 
-def fetch_basic_assets(backbone: str, cache=None) -> dict:
-    """BASIC's assets from the reference's pinned commit (corpora; LAION mean and synthetic set for clip/siglip)."""
-    names = (fetch.assets_for(backbone) if backbone in ("clip", "siglip")
-             else ["generic_subjects.csv", "generic_styles.csv"])
-    got = {n: fetch.fetch_asset(n, cache) for n in names}
-    found = {"corpus_pos": got["generic_subjects.csv"], "corpus_neg": got["generic_styles.csv"],
-             "image_mean": None, "synthetic": None}
-    if backbone in ("clip", "siglip"):
-        found["image_mean"] = got[f"laion_1m_mean_{backbone}.pkl"]
-        found["synthetic"] = got[f"dataset_1_sd_{backbone}.pkl.npy"]
-    return found
-
-
 # ----------------------------------------------------------------------------- command line
 def main(argv=None) -> int:
     from .extract import INPUT_ERRORS, add_arguments, load_backbone
@@ -507,7 +483,7 @@ def main(argv=None) -> int:
         found = {"corpus_pos": args.corpus_pos, "corpus_neg": args.corpus_neg, "image_mean": args.image_mean,
                  "synthetic": args.synthetic}
         if not (args.corpus_pos and args.corpus_neg):
-            found = {**fetch_basic_assets(args.backbone, args.cache), **{k: v for k, v in found.items() if v}}
+            found = {**fetch.fetch_basic_assets(args.backbone, args.cache), **{k: v for k, v in found.items() if v}}
         backbone = load_backbone(args.backbone, args.pretrained, args.device, args.precision, args.decode)
         extract_semantic(backbone, args.dataset, root, args.out, found["corpus_pos"], found["corpus_neg"],
                          found["image_mean"], found["synthetic"], batch_size=args.batch_size,

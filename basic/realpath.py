@@ -28,14 +28,7 @@ def fetch_all(backbone: str, cache=None, source: str = "tarball", progressbar: b
         root = fetch.unpack_webdataset(fetch.fetch_icir_hf(cache, progressbar=progressbar))
     else:
         raise ValueError(f"source must be 'tarball' or 'hf', not {source!r}")
-    from .backbones import CORPORA, find_backbone
-    entry = find_backbone(backbone)
-    names = entry.assets if entry is not None else list(CORPORA)    # an open_clip name: the corpora only
-    assets = {name: fetch.fetch_asset(name, cache, progressbar=progressbar) for name in names}
-    found = {"root": root, "cache": cache, "corpus_pos": assets[CORPORA[0]], "corpus_neg": assets[CORPORA[1]],
-             "image_mean": assets.get(entry.image_mean) if entry is not None and entry.image_mean else None,
-             "synthetic": assets.get(entry.synthetic) if entry is not None and entry.synthetic else None}
-    return found
+    return {"root": root, "cache": cache, **fetch.fetch_basic_assets(backbone, cache, progressbar=progressbar)}
 
 
 def main(argv=None) -> int:

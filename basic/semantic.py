@@ -193,11 +193,21 @@ def tiny_semantic(features: Features, root: str | os.PathLike | None) -> Feature
 
 # ----------------------------------------------------------------------------- registry entries
 class SemanticDataset(Dataset):
-    """A FREEDOM-protocol benchmark read from a features folder extracted beforehand (``basic.freedom``)."""
+    """A FREEDOM-protocol benchmark read from a features folder extracted beforehand (``basic.freedom``).
+
+    A subclass names itself (``name``: also FREEDOM's name for it and its figures/ sub-folder), its ``title``
+    and its ``domains`` (as the note says them); the note follows from those."""
     level = "semantic"
     database = "global"
     default_backbone = "clip"
-    freedom_name = ""              # the dataset's name in FREEDOM's files (imagenet_r, minidn, nico, ltll)
+    title = ""
+    domains = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.figures_subdir = cls.name                         # figures/NAME/
+        cls.note = (f"{cls.title} under FREEDOM's protocol ({cls.domains}): our numbers, next to the official "
+                    "code's README where it gives them.")
 
     def default_data_dir(self) -> Path:
         env = f"BASIC_{self.name.upper()}_FEATURES"
@@ -220,38 +230,22 @@ class SemanticDataset(Dataset):
 
 @register_dataset
 class ImageNetR(SemanticDataset):
-    name = "imagenet_r"
-    freedom_name = "imagenet_r"
-    figures_subdir = "imagenet_r"  # figures/imagenet_r/
-    note = ("ImageNet-R under FREEDOM's protocol (5 domains: cartoon, origami, photo, sculpture, toy): our "
-            "numbers, next to the official code's README where it gives them.")
+    name, title, domains = "imagenet_r", "ImageNet-R", "5 domains: cartoon, origami, photo, sculpture, toy"
 
 
 @register_dataset
 class MiniDomainNet(SemanticDataset):
-    name = "minidn"
-    freedom_name = "minidn"
-    figures_subdir = "minidn"  # figures/minidn/
-    note = ("MiniDomainNet under FREEDOM's protocol (4 domains: clipart, painting, photo, sketch): our numbers, "
-            "next to the official code's README where it gives them.")
+    name, title, domains = "minidn", "MiniDomainNet", "4 domains: clipart, painting, photo, sketch"
 
 
 @register_dataset
 class NICO(SemanticDataset):
-    name = "nico"
-    freedom_name = "nico"
-    figures_subdir = "nico"  # figures/nico/
-    note = ("NICO++ under FREEDOM's protocol (6 contexts: autumn, dimlight, grass, outdoor, rock, water): our "
-            "numbers, next to the official code's README where it gives them.")
+    name, title, domains = "nico", "NICO++", "6 contexts: autumn, dimlight, grass, outdoor, rock, water"
 
 
 @register_dataset
 class LTLL(SemanticDataset):
-    name = "ltll"
-    freedom_name = "ltll"
-    figures_subdir = "ltll"  # figures/ltll/
-    note = ("LTLL under FREEDOM's protocol (2 domains: Today, Archive): our numbers, next to the official code's "
-            "README where it gives them.")
+    name, title, domains = "ltll", "LTLL", "2 domains: Today, Archive"
 
 
 @register_dataset
@@ -290,8 +284,8 @@ class TinySemantic(Dataset):
 
 
 # ----------------------------------------------------------------------------- the paper's semantic columns
-SEMANTIC_DATASETS = ("imagenet_r", "nico", "minidn", "ltll")
-SEMANTIC_NAMES = {"imagenet_r": "ImageNet-R", "nico": "NICO++", "minidn": "MiniDomainNet", "ltll": "LTLL"}
+SEMANTIC_DATASETS = ("imagenet_r", "nico", "minidn", "ltll")        # the order of the paper's Table 1
+SEMANTIC_NAMES = {cls.name: cls.title for cls in (ImageNetR, NICO, MiniDomainNet, LTLL)}
 
 
 def paper_semantic() -> pd.DataFrame:

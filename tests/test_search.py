@@ -2,7 +2,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from basic.cli import main
@@ -108,29 +107,37 @@ def test_golden_global_flat_equals_exact(case):
     assert checked >= 1
 
 
+def clustered_rows(seed: int, clusters: int, n: int, noise: float, dtype, d: int = 32):
+    """Rows drawn around random cluster centres (the structure an IVF index exploits)."""
+    from basic.search import Rows
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, d))
+    x = centres[rng.integers(clusters, size=n)] + noise * rng.normal(size=(n, d))
+    return Rows([("db", x.astype(dtype))])
+
+
+def recall_of(found: np.ndarray, exact: np.ndarray) -> float:
+    """Mean share of each row of ``exact`` (ids) that ``found`` contains."""
+    return float(np.mean([len(set(e) & set(f)) / len(e) for e, f in zip(exact, found)]))
+
+
 @needs_faiss
 def test_ivfpq_finds_most_exact_neighbours():
-    from basic.search import Rows, build_index
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(50, 32))
-    x = (centres[rng.integers(50, size=6000)] + 0.3 * rng.normal(size=(6000, 32))).astype(np.float32)
-    rows = Rows([("db", x)])
+    from basic.search import build_index
+    rows = clustered_rows(0, 50, 6000, 0.3, np.float32)
     q = rows.block(0, 100)
     exact = build_index(rows, 0, SearchOptions(index="exact"))
     ivf = build_index(rows, 0, SearchOptions(index="ivfpq", nlist=16, m=8, nbits=6, nprobe=8))
     e, _ = exact.search(q, 10)
     a, _ = ivf.search(q, 100)          # PQ scores re-ranked exactly: top-100 approximate ⊇ top-10 exact
-    recall = np.mean([len(set(e[i]) & set(a[i])) / 10 for i in range(len(q))])
+    recall = recall_of(a, e)
     assert recall > 0.9
 
 
 @needs_faiss
 def test_fast_scan_ivfpq_with_refine_returns_exact_scores_and_recovers_the_exact_top_k():
-    from basic.search import Rows, build_index
-    rng = np.random.default_rng(1)
-    centres = rng.normal(size=(40, 32))
-    x = (centres[rng.integers(40, size=5000)] + 0.4 * rng.normal(size=(5000, 32))).astype(np.float16)
-    rows = Rows([("db", x)])
+    from basic.search import build_index
+    rows = clustered_rows(1, 40, 5000, 0.4, np.float16)
     q = rows.block(0, 60)
     e, _ = build_index(rows, 0, SearchOptions(index="exact")).search(q, 10)
     opts = SearchOptions(index="ivfpq", nlist=8, m=8, nbits=4, nprobe=8, refine=300)
@@ -138,9 +145,9 @@ def test_fast_scan_ivfpq_with_refine_returns_exact_scores_and_recovers_the_exact
     assert type(ivf.index).__name__ == "IndexIVFPQFastScan"
     assert build_index(rows, 0, SearchOptions(index="ivfpq", nlist=8, nprobe=8)).options.m == 8   # d / 4
     ids, s = ivf.search(q, 10)
-    refined = np.mean([len(set(e[i]) & set(ids[i])) / 10 for i in range(len(q))])
+    refined = recall_of(ids, e)
     raw = ivf.index.search(q, 10)[1]                    # the 4-bit PQ ranking alone
-    raw_recall = np.mean([len(set(e[i]) & set(raw[i])) / 10 for i in range(len(q))])
+    raw_recall = recall_of(raw, e)
     assert refined >= 0.98 and refined > raw_recall
     np.testing.assert_allclose(s, np.einsum("qd,qkd->qk", q, rows.gather(ids)), rtol=0, atol=1e-5)
     assert (np.diff(s, axis=1) <= 0).all()              # best first
